@@ -1,0 +1,112 @@
+import CLinux
+
+/// The x86_64 guest layout of an hvt guest: a fixed low-memory map, 64-bit
+/// mode from the first instruction, identity-mapped with 2 MiB pages.
+enum X86Layout {
+    // Low memory map. Everything below bootInfoBase is invisible to the
+    // guest; bootInfoBase up to HVT_GUEST_MIN_BASE is read-only to it.
+    static let gdtBase: UInt64 = 0x1000
+    static let pml4Base: UInt64 = 0x2000
+    static let pdptBase: UInt64 = 0x3000
+    static let pdBase: UInt64 = 0x4000       // four page directories
+    static let pt0Base: UInt64 = 0x8000      // 4 KiB pages of the first 2 MiB
+    static let bootInfoBase: UInt64 = 0x10000
+    static let guestMinBase: UInt64 = 0x100000
+
+    static let largePageSize: UInt64 = 0x200000
+    /// Four page directories of 512 large pages: 4 GiB.
+    static let maxMemorySize: UInt64 = 2048 * largePageSize
+
+    static let pagePresent: UInt64 = 1 << 0
+    static let pageWritable: UInt64 = 1 << 1
+    static let pageLarge: UInt64 = 1 << 7
+
+    static let cr0: UInt64 = 1 << 0 | 1 << 5 | 1 << 16 | 1 << 31  // PE, NE, WP, PG
+    static let cr4: UInt64 = 1 << 5 | 1 << 9 | 1 << 10            // PAE, OSFXSR, OSXMMEXCPT
+    static let efer: UInt64 = 1 << 8 | 1 << 10                     // LME, LMA
+    static let rflags: UInt64 = 0x2                                 // bit 1 is reserved, set
+
+    // Power-on FPU state (Intel SDM Vol. 1, 8.1.5 and 10.2.3).
+    static let fpuControlWord: UInt16 = 0x37f
+    static let mxcsr: UInt32 = 0x1f80
+
+    /// GDT slots.
+    static let codeSelector: UInt16 = 1
+    static let dataSelector: UInt16 = 2
+
+    static var codeSegment: kvm_segment {
+        kvm_segment(base: 0, limit: 0xffff_ffff, selector: codeSelector * 8, type: 9 /* execute-only, accessed */,
+                    present: 1, dpl: 0, db: 0, s: 1, l: 1, g: 1, avl: 0, unusable: 0, padding: 0)
+    }
+
+    static var dataSegment: kvm_segment {
+        kvm_segment(base: 0, limit: 0xffff_ffff, selector: dataSelector * 8, type: 3 /* read-write, accessed */,
+                    present: 1, dpl: 0, db: 1, s: 1, l: 0, g: 1, avl: 0, unusable: 0, padding: 0)
+    }
+
+    static var taskSegment: kvm_segment {
+        kvm_segment(base: 0, limit: 0, selector: 0, type: 11 /* 64-bit TSS, busy */,
+                    present: 1, dpl: 0, db: 0, s: 0, l: 0, g: 0, avl: 0, unusable: 0, padding: 0)
+    }
+
+    static var unusableSegment: kvm_segment {
+        var segment = kvm_segment()
+        segment.unusable = 1
+        return segment
+    }
+
+    /// The GDT descriptor for a segment the vCPU also holds in its shadow
+    /// registers (so the guest may reload it).
+    static func descriptor(_ s: kvm_segment) -> UInt64 {
+        let limit = s.g != 0 ? UInt64(s.limit >> 12) : UInt64(s.limit)
+        var d: UInt64 = limit & 0xffff
+        d |= (s.base & 0xff_ffff) << 16
+        d |= UInt64(s.type & 0xf) << 40
+        d |= UInt64(s.s) << 44 | UInt64(s.dpl & 3) << 45 | UInt64(s.present) << 47
+        d |= ((limit >> 16) & 0xf) << 48
+        d |= UInt64(s.avl) << 52 | UInt64(s.l) << 53 | UInt64(s.db) << 54 | UInt64(s.g) << 55
+        d |= ((s.base >> 24) & 0xff) << 56
+        return d
+    }
+
+    /// Rounds a requested size down to whole large pages (at least one), as
+    /// the reference does; returns the size and whether it changed.
+    static func guestMemorySize(requested: UInt64) throws(TenderError) -> (size: UInt64, adjusted: Bool) {
+        var size = requested / largePageSize * largePageSize
+        if size == 0 { size = largePageSize }
+        guard size <= maxMemorySize else {
+            throw TenderError("guest memory size \(size) bytes exceeds the max size \(maxMemorySize) bytes")
+        }
+        return (size, size != requested)
+    }
+
+    /// Writes the GDT and identity-mapping page tables into guest memory.
+    static func writeTables(into memory: GuestMemory) throws(TenderError) {
+        try memory.store(UInt64(0), at: gdtBase)
+        try memory.store(descriptor(codeSegment), at: gdtBase + 8 * UInt64(codeSelector))
+        try memory.store(descriptor(dataSegment), at: gdtBase + 8 * UInt64(dataSelector))
+
+        let table = pagePresent | pageWritable
+        try memory.store(pdptBase | table, at: pml4Base)
+        for i: UInt64 in 0..<4 {
+            try memory.store((pdBase + i * 0x1000) | table, at: pdptBase + i * 8)
+        }
+        // The first 2 MiB in 4 KiB pages: nothing below the boot info, the
+        // boot info area read-only, the rest writable.
+        try memory.store(pt0Base | table, at: pdBase)
+        var address = bootInfoBase
+        while address < largePageSize {
+            let flags = address < guestMinBase ? pagePresent : table
+            try memory.store(address | flags, at: pt0Base + address / 0x1000 * 8)
+            address += 0x1000
+        }
+        // Everything else in large pages, up to the end of guest memory.
+        var entry = pdBase + 8
+        address = largePageSize
+        while address < memory.size {
+            try memory.store(address | table | pageLarge, at: entry)
+            entry += 8
+            address += largePageSize
+        }
+    }
+}

@@ -1,0 +1,70 @@
+import HvtABI
+
+/// The command line, read in the reference's two passes: first find KERNEL
+/// (stopping early for --help and --version), then, once the manifest is
+/// known, hand every option before it to the core or a module.
+struct Options {
+    enum FirstPass: Equatable {
+        case help
+        case version
+        case missingKernel
+        case run(kernelIndex: Int)
+    }
+
+    /// Pass one over `arguments` (without argv[0]).
+    static func firstPass(_ arguments: [String]) -> FirstPass {
+        var i = 0
+        while i < arguments.count, arguments[i].hasPrefix("-") {
+            switch arguments[i] {
+            case "--":
+                i += 1
+                return i < arguments.count ? .run(kernelIndex: i) : .missingKernel
+            case "--help": return .help
+            case "--version": return .version
+            default: i += 1
+            }
+        }
+        return i < arguments.count ? .run(kernelIndex: i) : .missingKernel
+    }
+
+    /// The options pass two looks at: everything before KERNEL except a
+    /// closing "--".
+    static func options(_ arguments: [String], kernelIndex: Int) -> ArraySlice<String> {
+        let before = arguments[..<kernelIndex]
+        return before.last == "--" ? before.dropLast() : before
+    }
+
+    static let defaultMemoryMiB: UInt64 = 512
+
+    /// `--mem=N`, N in MiB, a positive decimal number.
+    static func memory(_ option: String) throws(TenderError) -> UInt64 {
+        let digits = option.dropFirst("--mem=".count)
+        guard !digits.isEmpty, digits.allSatisfy({ $0.isASCII && $0.isNumber }),
+              let mib = UInt64(digits), mib > 0, mib <= UInt64.max >> 20 else {
+            throw TenderError("Malformed argument to --mem")
+        }
+        return mib << 20
+    }
+
+    static func usage(program: String, modules: [any TenderModule.Type]) -> String {
+        var text = """
+        usage: \(program) [ CORE OPTIONS ] [ MODULE OPTIONS ] [ -- ] KERNEL [ ARGS ]
+        KERNEL is the filename of the unikernel to run.
+        ARGS are optional arguments passed to the unikernel.
+        Core options:
+          [ --mem=\(defaultMemoryMiB) ] (guest memory in MB)
+            --help (display this help)
+            --version (display version information)
+        Compiled-in modules: 
+        """
+        for module in modules { text += "\(module.name) " }
+        text += "\nCompiled-in module options:\n"
+        let lines = modules.compactMap { $0.usage }
+        text += lines.isEmpty ? "    (none)\n" : lines.map { "    \($0)\n" }.joined()
+        return text
+    }
+
+    static func version(program: String) -> String {
+        "\(program) tender, version \(Tender.version)\nABI version \(HVT_ABI_VERSION)\n"
+    }
+}

@@ -1,0 +1,40 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import HvtABI
+
+/// The hypercalls every guest has: wall-clock time and poll. (HALT ends the
+/// run loop, so the loop serves it itself.)
+final class CoreModule: TenderModule {
+    static let name = "core"
+    private var memory: GuestMemory!
+    private var waitset: Waitset!
+
+    init() {}
+
+    func setup(_ tender: ModuleSetup) throws(TenderError) {
+        memory = tender.memory
+        waitset = tender.waitset
+        try tender.registerHypercall(HVT_HYPERCALL_WALLTIME) { [unowned self] address throws(TenderError) in
+            var now = timespec()
+            clock_gettime(CLOCK_REALTIME, &now)
+            let nanoseconds = UInt64(now.tv_sec) &* 1_000_000_000 &+ UInt64(now.tv_nsec)
+            try memory.store(hvt_hc_walltime(nsecs: nanoseconds), at: address)
+        }
+        try tender.registerHypercall(HVT_HYPERCALL_POLL) { [unowned self] address throws(TenderError) in
+            var call = try memory.load(hvt_hc_poll.self, at: address)
+            let result = try waitset.wait(timeout: call.timeout_nsecs)
+            call.ready_set = result.readySet
+            call.ret = result.ready
+            try memory.store(call, at: address)
+        }
+    }
+
+    func seccompRules() -> [SeccompRule] {
+        [
+            SeccompRule("clock_gettime", reason: "WALLTIME (normally answered by the vDSO)"),
+            .on(waitset.timer, "timerfd_settime", reason: "POLL arms its timeout"),
+            .on(waitset.epoll, "epoll_pwait", reason: "POLL waits for devices or the timeout"),
+        ]
+    }
+}

@@ -1,0 +1,35 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// SIGINT and SIGTERM end the tender with "Exiting on signal N" and status 1.
+/// The handler only uses async-signal-safe calls on memory prepared here.
+enum ExitSignals {
+    nonisolated(unsafe) private static var prefix = UnsafeMutableBufferPointer<UInt8>(start: nil, count: 0)
+
+    static func install() {
+        let text = Array("\(Diagnostics.programName): Exiting on signal ".utf8)
+        let buffer = UnsafeMutableBufferPointer<UInt8>.allocate(capacity: text.count)
+        _ = buffer.initialize(from: text)
+        prefix = buffer
+
+        var action = sigaction()
+        action.__sigaction_handler.sa_handler = { signal in
+            // "NN\n" for the signal number, formatted without allocating.
+            var digits: (UInt8, UInt8, UInt8, UInt8) = (0, 0, 0, 0)
+            let count = withUnsafeMutableBytes(of: &digits) { out -> Int in
+                var n = Int(signal), i = 3
+                out[i] = UInt8(ascii: "\n")
+                repeat { i -= 1; out[i] = UInt8(ascii: "0") + UInt8(n % 10); n /= 10 } while n > 0 && i > 0
+                _ = write(2, ExitSignals.prefix.baseAddress, ExitSignals.prefix.count)
+                _ = write(2, out.baseAddress! + i, 4 - i)
+                return 4 - i
+            }
+            _ = count
+            _exit(1)
+        }
+        sigfillset(&action.sa_mask)
+        sigaction(SIGINT, &action, nil)
+        sigaction(SIGTERM, &action, nil)
+    }
+}

@@ -1,0 +1,113 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import CLibELF
+
+/// An x86_64 ELF executable opened through libelf, with its header and
+/// program headers validated and read.
+public final class ElfFile {
+    /// The file name, used in every message about it.
+    public let name: String
+    public let header: Elf64_Ehdr
+    public let programHeaders: [Elf64_Phdr]
+
+    private let elf: OpaquePointer
+    private let image: UnsafeRawBufferPointer
+    private let release: () -> Void
+
+    /// Opens `path` (mapped read-only by libelf).
+    public static func open(path: String) throws(TenderError) -> ElfFile {
+        let fd: FileDescriptor
+        switch FileDescriptor.open(path, O_RDONLY) {
+        case .success(let opened): fd = opened
+        case .failure(let code): throw .system("\(path): Could not open", errno: code)
+        }
+        guard elf_version(UInt32(EV_CURRENT)) != UInt32(EV_NONE),
+              let elf = elf_begin(fd.rawValue, ELF_C_READ_MMAP, nil) else {
+            fd.close()
+            throw TenderError("\(path): invalid executable: \(libelfError())")
+        }
+        return try ElfFile(name: path, elf: elf) { elf_end(elf); fd.close() }
+    }
+
+    /// Parses an in-memory image (for tests of the parser).
+    public static func parse(bytes: [UInt8], name: String) throws(TenderError) -> ElfFile {
+        let copy = UnsafeMutableRawBufferPointer.allocate(byteCount: max(bytes.count, 1), alignment: 8)
+        copy.copyBytes(from: bytes)
+        _ = elf_version(UInt32(EV_CURRENT))
+        guard let elf = elf_memory(copy.baseAddress!.assumingMemoryBound(to: CChar.self), bytes.count) else {
+            copy.deallocate()
+            throw TenderError("\(name): invalid executable: \(libelfError())")
+        }
+        return try ElfFile(name: name, elf: elf) { elf_end(elf); copy.deallocate() }
+    }
+
+    private init(name: String, elf: OpaquePointer, release: @escaping () -> Void) throws(TenderError) {
+        self.name = name
+        self.elf = elf
+        self.release = release
+        do throws(TenderError) {
+            var size = 0
+            guard elf_kind(elf) == ELF_K_ELF, let raw = elf_rawfile(elf, &size) else {
+                throw TenderError("\(name): invalid executable: not an ELF file")
+            }
+            image = UnsafeRawBufferPointer(start: raw, count: size)
+            header = try ElfFile.validatedHeader(image: image, elf: elf, name: name)
+            programHeaders = try ElfFile.readProgramHeaders(elf: elf, header: header, name: name)
+        } catch {
+            release()
+            throw error
+        }
+    }
+
+    deinit { release() }
+
+    /// `count` bytes of the file at `offset`, or nil when the file is shorter.
+    public func withBytes<R>(at offset: UInt64, count: UInt64, _ body: (UnsafeRawBufferPointer) -> R) -> R? {
+        let (end, overflow) = offset.addingReportingOverflow(count)
+        guard !overflow, end <= UInt64(image.count) else { return nil }
+        return body(UnsafeRawBufferPointer(rebasing: image[Int(offset)..<Int(end)]))
+    }
+
+    private static func validatedHeader(image: UnsafeRawBufferPointer, elf: OpaquePointer,
+                                        name: String) throws(TenderError) -> Elf64_Ehdr {
+        func invalid(_ why: String) -> TenderError {
+            TenderError("\(name): invalid executable: elf header invalid (\(why))")
+        }
+        let ehdrSize = MemoryLayout<Elf64_Ehdr>.size
+        guard image.count >= ehdrSize else {
+            throw TenderError("\(name): invalid executable: elf header does not match the expected size (\(image.count) != \(ehdrSize))")
+        }
+        // Check the identification bytes ourselves: libelf would happily
+        // translate a big-endian or 32-bit file.
+        let ident = Array(image[0..<Int(EI_NIDENT)])
+        guard ident[0] == 0x7f, ident[1] == UInt8(ascii: "E"), ident[2] == UInt8(ascii: "L"),
+              ident[3] == UInt8(ascii: "F") else { throw invalid("bad magic") }
+        guard ident[Int(EI_CLASS)] == UInt8(ELFCLASS64) else { throw invalid("not ELFCLASS64") }
+        guard ident[Int(EI_DATA)] == UInt8(ELFDATA2LSB) else { throw invalid("not little-endian") }
+        guard let ehdr = elf64_getehdr(elf)?.pointee else { throw invalid(libelfError()) }
+        guard ehdr.e_version == UInt32(EV_CURRENT) else { throw invalid("e_version \(ehdr.e_version)") }
+        guard Int(ehdr.e_ehsize) == ehdrSize else { throw invalid("e_ehsize \(ehdr.e_ehsize)") }
+        guard ehdr.e_phnum >= 1 else { throw invalid("no program headers") }
+        guard Int(ehdr.e_phentsize) == MemoryLayout<Elf64_Phdr>.size else {
+            throw invalid("e_phentsize \(ehdr.e_phentsize)")
+        }
+        guard ehdr.e_type == UInt16(ET_EXEC) else { throw invalid("not an executable, e_type \(ehdr.e_type)") }
+        guard ehdr.e_machine == UInt16(EM_X86_64) else { throw invalid("not for x86_64, e_machine \(ehdr.e_machine)") }
+        return ehdr
+    }
+
+    private static func readProgramHeaders(elf: OpaquePointer, header: Elf64_Ehdr,
+                                           name: String) throws(TenderError) -> [Elf64_Phdr] {
+        var count = 0
+        guard elf_getphdrnum(elf, &count) == 0, let first = elf64_getphdr(elf) else {
+            throw TenderError("\(name): invalid executable: program header does not match the expected size (\(libelfError()))")
+        }
+        return Array(UnsafeBufferPointer(start: first, count: count))
+    }
+}
+
+private func libelfError() -> String {
+    guard let message = elf_errmsg(-1) else { return "libelf error" }
+    return String(cString: message)
+}

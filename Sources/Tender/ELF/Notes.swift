@@ -1,0 +1,69 @@
+import CLibELF
+import HvtABI
+
+/// Reading Solo5-owned notes ("Solo5" name) out of an executable's PT_NOTE
+/// segments. Each note sits alone in its own PT_NOTE, as Solo5's linker
+/// scripts lay them out.
+extension ElfFile {
+    /// The descriptor of the Solo5 note of `type`, with the padding that
+    /// aligns it to `alignment` removed; nil when the executable has none.
+    public func solo5Note(type: UInt32, alignment: Int, maxSize: Int) throws(TenderError) -> [UInt8]? {
+        let headerSize = UInt64(MemoryLayout<solo5_nhdr>.size)
+        let minimumNoteSize = UInt64(MemoryLayout<Elf64_Nhdr>.size)
+        func invalid(_ why: String) -> TenderError { TenderError("\(name): invalid executable: \(why)") }
+
+        for (index, phdr) in programHeaders.enumerated() where phdr.p_type == UInt32(PT_NOTE) {
+            if phdr.p_filesz < minimumNoteSize {
+                throw invalid("phdr[\(index)].p_filesz note does not fall within valid size (\(phdr.p_filesz) < \(minimumNoteSize))")
+            }
+            if phdr.p_filesz < headerSize { continue }
+            guard let nhdr = withBytes(at: phdr.p_offset, count: headerSize, { $0.loadUnaligned(as: solo5_nhdr.self) }) else {
+                throw invalid("phdr[\(index)] note lies outside the file")
+            }
+            guard nhdr.n_namesz == UInt32(SOLO5_NOTE_NAME_SIZE), isSolo5Name(nhdr), nhdr.n_type == type else { continue }
+
+            let descriptorSize = UInt64(nhdr.n_descsz)
+            if descriptorSize < 1 || descriptorSize > UInt64(maxSize) {
+                throw invalid("phdr[\(index)] note does not fall within valid size (\(descriptorSize) < 1 || \(descriptorSize) > \(maxSize))")
+            }
+            if phdr.p_filesz < headerSize + descriptorSize {
+                throw invalid("phdr[\(index)] note does not fall within valid size (\(phdr.p_filesz) < \(headerSize + descriptorSize))")
+            }
+            let align = UInt64(alignment)
+            let descriptorOffset = (headerSize + align - 1) & ~(align - 1)
+            let padding = descriptorOffset - headerSize
+            guard descriptorSize > padding else {
+                throw invalid("phdr[\(index)] note does not fall within valid size (\(descriptorSize) <= \(padding))")
+            }
+            let payloadSize = descriptorSize - padding
+            guard let payload = withBytes(at: phdr.p_offset + descriptorOffset, count: payloadSize, { Array($0) }) else {
+                throw invalid("phdr[\(index)] note does not fall within valid size (note lies outside the file)")
+            }
+            return payload
+        }
+        return nil
+    }
+
+    private func isSolo5Name(_ nhdr: solo5_nhdr) -> Bool {
+        withUnsafeBytes(of: nhdr.n_name) { Array($0.prefix(Int(SOLO5_NOTE_NAME_SIZE))) } == Array("Solo5\0".utf8)
+    }
+
+    /// Checks the ABI1 note: an hvt executable of ABI version 2.
+    public func checkABI() throws(TenderError) {
+        guard let note = try solo5Note(type: UInt32(ABI1_NOTE_TYPE),
+                                       alignment: Int(ABI1_NOTE_ALIGN),
+                                       maxSize: Int(ABI1_NOTE_MAX_SIZE)) else {
+            throw TenderError("\(name): No Solo5 ABI information found in executable")
+        }
+        guard note.count >= MemoryLayout<abi1_info>.size else {
+            throw TenderError("\(name): invalid executable: ABI note does not fall within valid size (\(note.count) < \(MemoryLayout<abi1_info>.size))")
+        }
+        let info = note.withUnsafeBytes { $0.loadUnaligned(as: abi1_info.self) }
+        guard info.abi_target == HVT_ABI_TARGET.rawValue else {
+            throw TenderError("\(name): Executable is not for the solo5-hvt target")
+        }
+        guard info.abi_version == UInt32(HVT_ABI_VERSION) else {
+            throw TenderError("\(name): Executable requests unsupported ABI version \(info.abi_version)")
+        }
+    }
+}

@@ -1,0 +1,90 @@
+import HvtABI
+
+/// A hypercall handler: given the guest-physical address of its argument
+/// structure. Handlers reach guest memory only through `GuestMemory`.
+public typealias Hypercall = (GuestAddress) throws(TenderError) -> Void
+
+/// Called when the guest halts, with its exit status and, if it passed one,
+/// the address of a cookie already checked to span HVT_HALT_COOKIE_MAX bytes.
+public typealias HaltHook = (_ status: Int32, _ cookie: GuestAddress?) -> Void
+
+/// A tender module: a plug-in that owns some devices or services. The core
+/// owns the run loop; a module declares what it contributes and the core
+/// wires it in. An executable lists its modules in one place (its main.swift).
+public protocol TenderModule: AnyObject {
+    /// The name listed under "Compiled-in modules".
+    static var name: String { get }
+    /// One usage line for `--help`, or nil when the module takes no options.
+    static var usage: String? { get }
+
+    init()
+
+    /// Offered each option before KERNEL that the core does not own.
+    /// Returns true when the option is this module's (and was valid).
+    func handleOption(_ option: String, manifest: Manifest) throws(TenderError) -> Bool
+
+    /// Attaches devices and registers hypercalls, poll descriptors and halt
+    /// hooks. Runs after guest memory and the vCPU exist, before boot info
+    /// is written and before the seccomp policy is sealed.
+    func setup(_ tender: ModuleSetup) throws(TenderError)
+
+    /// The system calls this module makes once the guest runs, with the
+    /// arguments it makes them with. Asked after `setup`, so rules can name
+    /// the descriptors the module opened.
+    func seccompRules() -> [SeccompRule]
+}
+
+extension TenderModule {
+    public static var usage: String? { nil }
+    public func handleOption(_ option: String, manifest: Manifest) throws(TenderError) -> Bool { false }
+    public func seccompRules() -> [SeccompRule] { [] }
+}
+
+/// What a module may do while it is set up.
+public final class ModuleSetup {
+    public let memory: GuestMemory
+    public let manifest: Manifest
+    let hypercalls: HypercallTable
+    let waitset: Waitset
+    var haltHooks: [HaltHook] = []
+    var currentModule = ""
+
+    init(memory: GuestMemory, manifest: Manifest, hypercalls: HypercallTable, waitset: Waitset) {
+        self.memory = memory
+        self.manifest = manifest
+        self.hypercalls = hypercalls
+        self.waitset = waitset
+    }
+
+    /// Claims hypercall `number`; a number can be claimed once.
+    public func registerHypercall(_ number: hvt_hypercall, _ handler: @escaping Hypercall) throws(TenderError) {
+        try hypercalls.register(Int(number.rawValue), owner: currentModule, handler)
+    }
+
+    /// Makes HVT_HYPERCALL_POLL report manifest entry `handle` as ready
+    /// whenever `descriptor` is readable.
+    public func registerPollDescriptor(_ descriptor: FileDescriptor, handle: Int) throws(TenderError) {
+        try waitset.add(descriptor, handle: handle)
+    }
+
+    public func registerHaltHook(_ hook: @escaping HaltHook) {
+        haltHooks.append(hook)
+    }
+}
+
+/// Hypercall number → handler, filled during setup, read on every exit.
+final class HypercallTable {
+    private(set) var handlers = [Hypercall?](repeating: nil, count: Int(HVT_HYPERCALL_MAX.rawValue))
+    private var owners = [String](repeating: "", count: Int(HVT_HYPERCALL_MAX.rawValue))
+
+    func register(_ number: Int, owner: String, _ handler: @escaping Hypercall) throws(TenderError) {
+        guard number > 0, number < handlers.count, number != Int(HVT_HYPERCALL_HALT.rawValue) else {
+            throw TenderError("Module `\(owner)' registers invalid hypercall \(number)")
+        }
+        guard handlers[number] == nil else {
+            throw TenderError("Hypercall \(number) claimed by both `\(owners[number])' and `\(owner)'")
+        }
+        handlers[number] = handler
+        owners[number] = owner
+    }
+}

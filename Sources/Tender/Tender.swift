@@ -1,0 +1,100 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import HvtABI
+
+/// The tender: loads an hvt unikernel, sets up its machine and modules, and
+/// runs it until it halts.
+public enum Tender {
+    public static let version = "0.1.0"
+
+    /// Runs the tender with `modules` (plus the core) and exits with the
+    /// guest's status, or 1 with a message.
+    public static func main(modules: [any TenderModule.Type]) -> Never {
+        let argv = CommandLine.arguments
+        Diagnostics.programName = argv.first.map(basename) ?? "solo5-hvt"
+        do {
+            exit(try run(arguments: Array(argv.dropFirst()), modules: [CoreModule.self] + modules))
+        } catch {
+            Diagnostics.warn(error.message)
+            if let trailer = error.trailer { Diagnostics.writeStandardError(trailer) }
+            exit(error.status)
+        }
+    }
+
+    static func run(arguments: [String], modules moduleTypes: [any TenderModule.Type]) throws(TenderError) -> Int32 {
+        let program = Diagnostics.programName
+        let usage = Options.usage(program: program, modules: moduleTypes)
+
+        let kernelIndex: Int
+        switch Options.firstPass(arguments) {
+        case .help:
+            Diagnostics.writeStandardError(usage)
+            return 1
+        case .version:
+            Diagnostics.writeStandardError(Options.version(program: program))
+            return 0
+        case .missingKernel:
+            throw TenderError("Missing KERNEL operand", trailer: usage)
+        case .run(let index):
+            kernelIndex = index
+        }
+
+        let elf = try ElfFile.open(path: arguments[kernelIndex])
+        try elf.checkABI()
+        let manifest = try elf.manifest()
+
+        let modules = moduleTypes.map { $0.init() }
+        var requestedMemory = Options.defaultMemoryMiB << 20
+        for option in Options.options(arguments, kernelIndex: kernelIndex) {
+            if option.hasPrefix("--mem=") {
+                requestedMemory = try Options.memory(option)
+                continue
+            }
+            var claimed = false
+            for module in modules where !claimed {
+                claimed = try module.handleOption(option, manifest: manifest)
+            }
+            guard claimed else { throw TenderError("Invalid option: `\(option)'", trailer: usage) }
+        }
+        let commandLine = try BootInfo.commandLine(arguments[(kernelIndex + 1)...])
+
+        ExitSignals.install()
+
+        let (memorySize, adjusted) = try X86Layout.guestMemorySize(requested: requestedMemory)
+        if adjusted { Diagnostics.warn("adjusting memory to \(memorySize) bytes") }
+        let machine = try Machine(memorySize: memorySize)
+        let plan = try LoadPlan.make(for: elf, memorySize: memorySize, minimumBase: X86Layout.guestMinBase)
+        try machine.memory.load(plan, from: elf)
+        try machine.setUpVCPU(entry: plan.entry)
+
+        let setup = ModuleSetup(memory: machine.memory, manifest: manifest,
+                                hypercalls: HypercallTable(), waitset: try Waitset())
+        for (module, type) in zip(modules, moduleTypes) {
+            setup.currentModule = type.name
+            try module.setup(setup)
+        }
+        try checkAllAttached(manifest)
+
+        try BootInfo.write(into: machine.memory, kernelEnd: plan.end, cpuCycleFrequency: machine.cpuCycleFrequency,
+                           manifest: manifest.encoded(), commandLine: commandLine)
+
+        let loop = RunLoop(vcpu: machine.vcpu, memory: machine.memory,
+                           hypercalls: setup.hypercalls.handlers, haltHooks: setup.haltHooks)
+        return try loop.run()
+    }
+
+    private static func checkAllAttached(_ manifest: Manifest) throws(TenderError) {
+        let missing = manifest.unattached
+        guard missing.isEmpty else {
+            for entry in missing {
+                Diagnostics.warn("Device '\(entry.name)' of type \(entry.type) declared but not attached.")
+            }
+            throw TenderError("All declared devices must be attached. See --help for syntax.")
+        }
+    }
+}
+
+private func basename(_ path: String) -> String {
+    String(path.split(separator: "/", omittingEmptySubsequences: false).last ?? Substring(path))
+}

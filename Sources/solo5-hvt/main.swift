@@ -1,0 +1,5 @@
+import Console
+import Tender
+
+// The modules compiled into solo5-hvt, in --help order.
+Tender.main(modules: [ConsoleModule.self])

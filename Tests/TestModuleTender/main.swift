@@ -1,0 +1,4 @@
+import Console
+import Tender
+
+Tender.main(modules: [ConsoleModule.self])
