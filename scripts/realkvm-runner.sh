@@ -115,6 +115,26 @@ make_taps() {
   done
 }
 
+# check: compares ST and $TMP/out with $want and $expect; sets why ('' = ok)
+check() {
+  why=
+  [ "$ST" = "$want" ] || why="expected status $want got $ST"
+  set -f
+  IFS=';'
+  for item in $expect; do
+    unset IFS
+    trim "$item"; item=$R
+    [ -z "$item" ] && continue
+    case "$item" in
+      '!'*) t=${item#!}
+            if grep -qF -e "$t" "$TMP/out"; then why="${why:+$why; }unexpected '$t'"; fi ;;
+      *) if ! grep -qF -e "$item" "$TMP/out"; then why="${why:+$why; }missing '$item'"; fi ;;
+    esac
+  done
+  unset IFS
+  set +f
+}
+
 lineno=0
 while IFS= read -r line || [ -n "$line" ]; do
   lineno=$((lineno + 1))
@@ -150,23 +170,7 @@ while IFS= read -r line || [ -n "$line" ]; do
   make_taps "$@"
 
   run "$TENDER" "$@"
-  why=
-  [ "$ST" = "$want" ] || why="expected status $want got $ST"
-  set -f
-  IFS=';'
-  for item in $expect; do
-    unset IFS
-    trim "$item"; item=$R
-    [ -z "$item" ] && continue
-    case "$item" in
-      '!'*) t=${item#!}
-            if grep -qF -e "$t" "$TMP/out"; then why="${why:+$why; }unexpected '$t'"; fi ;;
-      *) if ! grep -qF -e "$item" "$TMP/out"; then why="${why:+$why; }missing '$item'"; fi ;;
-    esac
-  done
-  unset IFS
-  set +f
-
+  check
   if [ -z "$why" ]; then
     echo "ok $name ($MS ms)"
     pass=$((pass + 1))
@@ -179,15 +183,17 @@ while IFS= read -r line || [ -n "$line" ]; do
   tms=$MS
 
   if [ -x "$REF" ]; then
+    twhy=$why # keep the tender's verdict
     run "$REF" "$@"
-    if [ "$ST" = "$want" ]; then m=same; else m=differs; fi
-    echo "  ref $name: status $ST, expected $want ($m; $MS ms)"
     rms=$MS
+    check
+    echo "  ref $name: status $ST, ${why:-as expected} ($rms ms)"
+    why=$twhy
   fi
 
   # boot→exit timing of the short guests, both tenders (report only)
   case "$name" in
-    hello|quiet|hello[-_]*|quiet[-_]*)
+    hello|quiet)
       if [ -z "$why" ]; then
         tl=$tms; rl=${rms:-}; k=1
         while [ $k -lt "$repeat" ]; do

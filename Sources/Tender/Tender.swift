@@ -80,7 +80,8 @@ public enum Tender {
                            manifest: manifest.encoded(), commandLine: commandLine)
 
         let loop = RunLoop(vcpu: machine.vcpu, memory: machine.memory,
-                           hypercalls: setup.hypercalls.handlers, haltHooks: setup.haltHooks)
+                           hypercalls: setup.hypercalls.handlers, haltHooks: setup.haltHooks,
+                           noAccess: plan.noAccessRanges)
         return try loop.run()
     }
 

@@ -12,6 +12,9 @@ struct RunLoop {
     let memory: GuestMemory
     let hypercalls: [Hypercall?]
     let haltHooks: [HaltHook]
+    /// Guest ranges the host maps with no access (segments without
+    /// permissions), to diagnose emulation failures there.
+    let noAccess: [Range<UInt64>]
 
     func run() throws(TenderError) -> Int32 {
         let run = vcpu.runState
@@ -59,7 +62,15 @@ struct RunLoop {
                 throw TenderError("KVM: entry failure: hw_entry_failure_reason=\(hex(run.pointee.fail_entry.hardware_entry_failure_reason))")
 
             case UInt32(KVM_EXIT_INTERNAL_ERROR):
-                throw TenderError("KVM: internal error exit: suberror=\(hex(run.pointee.internal.suberror))")
+                let suberror = run.pointee.internal.suberror
+                // Where KVM emulates the guest (kvm_pvm), fetching code from
+                // memory the host maps with no access fails as an emulation
+                // error; real VMX/SVM reports the same fetch as EFAULT.
+                if suberror == UInt32(KVM_INTERNAL_ERROR_EMULATION), case .success(let regs) = vcpu.getRegisters(),
+                   regs.rip >= memory.size || noAccess.contains(where: { $0.contains(regs.rip) }) {
+                    throw TenderError("KVM: host/guest translation fault: rip=\(hex(regs.rip))")
+                }
+                throw TenderError("KVM: internal error exit: suberror=\(hex(suberror))")
 
             case let reason:
                 throw TenderError("KVM: unhandled exit: exit_reason=\(hex(reason)), rip=\(vcpu.instructionPointer())")

@@ -72,7 +72,7 @@ public final class ElfFile {
     private static func validatedHeader(image: UnsafeRawBufferPointer, elf: OpaquePointer,
                                         name: String) throws(TenderError) -> Elf64_Ehdr {
         func invalid(_ why: String) -> TenderError {
-            TenderError("\(name): invalid executable: elf header invalid (\(why))")
+            TenderError("\(name): invalid executable: invalid or unsupported executable (elf header invalid: \(why))")
         }
         let ehdrSize = MemoryLayout<Elf64_Ehdr>.size
         guard image.count >= ehdrSize else {

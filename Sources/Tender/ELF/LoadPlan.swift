@@ -20,6 +20,11 @@ public struct LoadPlan: Equatable {
 
     static let pageSize: UInt64 = 0x1000
 
+    /// Ranges loaded with no permissions at all.
+    public var noAccessRanges: [Range<UInt64>] {
+        segments.filter { !$0.readable && !$0.writable && !$0.executable }.map { $0.protectStart..<$0.protectEnd }
+    }
+
     /// Validates the program headers as the reference tender does: segments
     /// at or above `minimumBase`, sorted, not overlapping, inside
     /// `memorySize`, p_filesz <= p_memsz, page aligned, never W+X, and the

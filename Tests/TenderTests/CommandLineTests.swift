@@ -1,0 +1,152 @@
+import Foundation
+import Testing
+
+/// The command line, messages and exit codes, against the real tender.
+@Suite("Command line")
+struct CommandLineTests {
+    @Test func helpListsModulesAndExitsOne() throws {
+        let outcome = try Harness.run(["--help"])
+        #expect(outcome.status == 1)
+        #expect(outcome.stderr.hasPrefix("usage: solo5-hvt [ CORE OPTIONS ] [ MODULE OPTIONS ] [ -- ] KERNEL [ ARGS ]\n"))
+        #expect(outcome.stderr.contains("  [ --mem=512 ] (guest memory in MB)\n"))
+        #expect(outcome.stderr.contains("Compiled-in modules: core console "))
+        #expect(outcome.stdout.isEmpty)
+    }
+
+    @Test func helpShowsEachModuleUsage() throws {
+        let outcome = try Harness.run(["--help"], tender: "solo5-hvt-testmodule")
+        #expect(outcome.stderr.contains("Compiled-in modules: core console test \n"))
+        #expect(outcome.stderr.contains("\nCompiled-in module options:\n    [ --test:halt-message=TEXT ]"))
+    }
+
+    @Test func helpWinsOverALaterKernel() throws {
+        let outcome = try Harness.run(["--mem=2", "--help", "/nonexistent"])
+        #expect(outcome.status == 1 && outcome.stderr.hasPrefix("usage:"))
+    }
+
+    @Test func version() throws {
+        let outcome = try Harness.run(["--version"])
+        #expect(outcome.status == 0)
+        #expect(outcome.stderr.hasPrefix("solo5-hvt tender, version "))
+        #expect(outcome.stderr.hasSuffix("\nABI version 2\n"))
+    }
+
+    @Test func missingKernel() throws {
+        for arguments in [[], ["--mem=32"], ["--mem=32", "--"]] {
+            let outcome = try Harness.run(arguments)
+            #expect(outcome.status == 1)
+            #expect(outcome.stderr.hasPrefix("solo5-hvt: Missing KERNEL operand\nusage: "), "\(arguments)")
+        }
+    }
+
+    @Test func invalidOption() throws {
+        let outcome = try Harness.run(["--frobnicate", try Harness.guest("hello")])
+        #expect(outcome.status == 1)
+        #expect(outcome.stderr.hasPrefix("solo5-hvt: Invalid option: `--frobnicate'\nusage: "))
+    }
+
+    @Test(arguments: ["--mem=", "--mem=abc", "--mem=0", "--mem=-1", "--mem=12x", "--mem=99999999999999999999"])
+    func malformedMemory(_ option: String) throws {
+        let outcome = try Harness.run([option, try Harness.guest("hello")])
+        #expect(outcome.status == 1)
+        #expect(outcome.stderr == "solo5-hvt: Malformed argument to --mem\n", "\(outcome)")
+    }
+
+    @Test func memoryTooLarge() throws {
+        let outcome = try Harness.run(["--mem=8192", try Harness.guest("hello")])
+        #expect(outcome.status == 1)
+        #expect(outcome.stderr.contains("guest memory size 8589934592 bytes exceeds the max size 4294967296 bytes"))
+    }
+
+    @Test func memoryIsRoundedDownToLargePages() throws {
+        try Harness.requireKVM()
+        let outcome = try Harness.run(["--mem=3", try Harness.guest("hello")])
+        #expect(outcome.status == 0)
+        #expect(outcome.stderr == "solo5-hvt: adjusting memory to 2097152 bytes\n")
+    }
+
+    @Test func missingKernelFile() throws {
+        let outcome = try Harness.run(["/nonexistent/kernel.hvt"])
+        #expect(outcome.status == 1)
+        #expect(outcome.stderr == "solo5-hvt: /nonexistent/kernel.hvt: Could not open: No such file or directory\n")
+    }
+
+    @Test func guestArgumentsMayLookLikeOptions() throws {
+        try Harness.requireKVM()
+        let outcome = try Harness.run(["--mem=32", "--", try Harness.guest("cmdline"), "--mem=1", "-x", "--"])
+        #expect(outcome.status == 0)
+        #expect(outcome.stdout.contains("[--mem=1 -x --]"), "\(outcome)")
+    }
+
+    @Test func commandLineLimit() throws {
+        try Harness.requireKVM()
+        let guest = try Harness.guest("cmdline")
+        // 8191 characters fit (plus the NUL); one more does not.
+        let fits = try Harness.run(["--mem=32", guest, String(repeating: "a", count: 8191)])
+        #expect(fits.status == 0, "\(fits)")
+        let tooLong = try Harness.run(["--mem=32", guest, String(repeating: "a", count: 8190), "b"])
+        #expect(tooLong.status == 1)
+        #expect(tooLong.stderr == "solo5-hvt: Guest command line too long (max=8191 characters)\n")
+    }
+
+    @Test func unattachedDevicesAreNamed() throws {
+        let outcome = try Harness.run(["--mem=32", try Harness.guest("blockdecl")])
+        #expect(outcome.status == 1)
+        #expect(outcome.stderr.contains("solo5-hvt: Device 'storage' of type BLOCK_BASIC declared but not attached.\n"))
+        #expect(outcome.stderr.hasSuffix("solo5-hvt: All declared devices must be attached. See --help for syntax.\n"))
+    }
+
+    @Test func sigtermEndsTheTender() throws {
+        try Harness.requireKVM()
+        for signal in [SIGTERM, SIGINT] {
+            let running = try Harness.Running(["--mem=32", try Harness.guest("sleep"), "20000"], tender: "solo5-hvt")
+            // Boot takes milliseconds; by then the guest sleeps in POLL.
+            usleep(500_000)
+            kill(running.pid, signal)
+            let outcome = running.wait(timeout: 10)
+            #expect(outcome.status == 1 && !outcome.signaled, "\(outcome)")
+            #expect(outcome.stderr == "solo5-hvt: Exiting on signal \(signal)\n")
+        }
+    }
+}
+
+@Suite("Module API (test-only module)")
+struct ModuleAPITests {
+    @Test func haltHookSeesStatus() throws {
+        try Harness.requireKVM()
+        let outcome = try Harness.run(["--mem=32", "--test:halt-message=bye", try Harness.guest("exitcode"), "7"],
+                                      tender: "solo5-hvt-testmodule")
+        #expect(outcome.status == 7)
+        #expect(outcome.stderr.contains("test: halt status=7 cookie=none bye\n"), "\(outcome)")
+    }
+
+    @Test func hypercallClaimedTwiceIsAStartupError() throws {
+        try Harness.requireKVM()
+        let outcome = try Harness.run(["--mem=32", "--test:claim-puts", try Harness.guest("hello")],
+                                      tender: "solo5-hvt-testmodule")
+        #expect(outcome.status == 1)
+        #expect(outcome.stderr == "solo5-hvt-testmodule: Hypercall 2 claimed by both `console' and `test'\n")
+        #expect(outcome.stdout.isEmpty, "the guest never ran")
+    }
+
+    @Test func pollReportsModuleDescriptors() throws {
+        try Harness.requireKVM()
+        let outcome = try Harness.run(["--mem=32", "--test:ready", try Harness.guest("time")], tender: "solo5-hvt-testmodule")
+        #expect(outcome.status == 1)
+        #expect(outcome.stdout.contains("FAILURE: poll returned ready handles (1)"), "\(outcome)")
+        #expect(outcome.stdout.contains("FAILURE: poll ready_set not empty (1)"))
+    }
+
+    @Test func moduleHypercallsGoThroughCheckedMemory() throws {
+        try Harness.requireKVM()
+        let outcome = try Harness.run(["--mem=32", try Harness.guest("hostile"), "net-write-oob"], tender: "solo5-hvt-testmodule")
+        #expect(outcome.status == 1)
+        #expect(outcome.stderr.contains("Invalid guest access"), "\(outcome)")
+    }
+
+    @Test func unknownModuleOptionIsInvalid() throws {
+        let outcome = try Harness.run(["--test:nope", try Harness.guest("hello")], tender: "solo5-hvt-testmodule")
+        #expect(outcome.status == 1)
+        #expect(outcome.stderr.hasPrefix("solo5-hvt-testmodule: Invalid option: `--test:nope'\n"))
+    }
+}

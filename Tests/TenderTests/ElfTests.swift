@@ -1,0 +1,205 @@
+import Foundation
+import HvtABI
+import Testing
+@testable import Tender
+
+/// The ELF reader, notes and manifest, on crafted images (unit) and through
+/// the real tender (integration, where the messages and exit code show).
+@Suite("ELF and notes")
+struct ElfTests {
+    func parse(_ builder: ElfBuilder) throws(TenderError) -> ElfFile {
+        try ElfFile.parse(bytes: builder.bytes(), name: "k")
+    }
+
+    func message(_ body: () throws -> Void) -> String? {
+        do { try body(); return nil } catch { return (error as? TenderError)?.message ?? "\(error)" }
+    }
+
+    @Test func validImage() throws {
+        let elf = try parse(ElfBuilder())
+        try elf.checkABI()
+        let manifest = try elf.manifest()
+        #expect(manifest.entries.count == 1)
+        let plan = try LoadPlan.make(for: elf, memorySize: 32 << 20, minimumBase: 0x100000)
+        #expect(plan.entry == 0x100000 && plan.end == 0x101000 && plan.segments.count == 1)
+    }
+
+    @Test func realGuestParses() throws {
+        let elf = try ElfFile.open(path: try Harness.guest("blockdecl"))
+        try elf.checkABI()
+        let manifest = try elf.manifest()
+        #expect(manifest.entries.map(\.name) == ["", "storage"])
+        #expect(manifest.entries[1].type == .blockBasic)
+        let plan = try LoadPlan.make(for: elf, memorySize: 32 << 20, minimumBase: 0x100000)
+        #expect(plan.segments.contains { $0.executable && !$0.writable })
+    }
+
+    @Test(arguments: [
+        ("bad magic", { @Sendable (b: inout ElfBuilder) in b.ident[1] = 0x45 + 1 }, "elf header invalid: bad magic"),
+        ("32-bit", { (b: inout ElfBuilder) in b.ident[4] = 1 }, "not ELFCLASS64"),
+        ("big-endian", { (b: inout ElfBuilder) in b.ident[5] = 2 }, "not little-endian"),
+        ("shared object", { (b: inout ElfBuilder) in b.type = 3 }, "not an executable"),
+        ("i386", { (b: inout ElfBuilder) in b.machine = 3 }, "not for x86_64"),
+        ("no ABI note", { (b: inout ElfBuilder) in b.notes.removeFirst() }, "k: No Solo5 ABI information found in executable"),
+        ("foreign note name", { (b: inout ElfBuilder) in b.notes[0].name = Array("Solo6\0".utf8) }, "No Solo5 ABI information"),
+        ("spt target", { (b: inout ElfBuilder) in b.notes[0] = ElfBuilder.abiNote(target: 2) }, "k: Executable is not for the solo5-hvt target"),
+        ("ABI 1", { (b: inout ElfBuilder) in b.notes[0] = ElfBuilder.abiNote(version: 1) }, "k: Executable requests unsupported ABI version 1"),
+        ("huge ABI note", { (b: inout ElfBuilder) in b.notes[0].declaredSize = 0x10000 }, "note does not fall within valid size"),
+        ("short ABI note", { (b: inout ElfBuilder) in b.notes[0].descriptor = [1, 0, 0, 0] }, "ABI note does not fall within valid size"),
+        ("note past segment", { (b: inout ElfBuilder) in b.notes[0].segmentSize = 24 }, "note does not fall within valid size"),
+        ("tiny note segment", { (b: inout ElfBuilder) in b.notes[0].segmentSize = 8 }, "p_filesz note does not fall within valid size"),
+        ("no manifest", { (b: inout ElfBuilder) in b.notes.removeLast() }, "k: No Solo5 manifest found in executable"),
+    ] as [(String, @Sendable (inout ElfBuilder) -> Void, String)])
+    func rejectedImages(_ name: String, _ mutate: @Sendable (inout ElfBuilder) -> Void, _ expected: String) {
+        var builder = ElfBuilder()
+        mutate(&builder)
+        let failure = message {
+            let elf = try parse(builder)
+            try elf.checkABI()
+            _ = try elf.manifest()
+        }
+        #expect(failure?.contains(expected) == true, "\(name): \(failure ?? "accepted")")
+    }
+
+    @Test(arguments: [
+        ("version 2", ElfBuilder.manifestNote(version: 2), "version 2"),
+        ("count mismatch", ElfBuilder.manifestNote(count: 2), "does not match"),
+        ("65 entries", ElfBuilder.manifestNote([ElfBuilder.manifestEntry(name: "", type: MFT_RESERVED_FIRST.rawValue)]
+            + (1..<65).map { ElfBuilder.manifestEntry(name: "b\($0)", type: 1) }), "at most 64"),
+        ("no reserved first", ElfBuilder.manifestNote([ElfBuilder.manifestEntry(name: "x", type: 1)]), "entry 0"),
+        ("unterminated name", ElfBuilder.manifestNote([ElfBuilder.manifestEntry(name: "", type: MFT_RESERVED_FIRST.rawValue),
+            ElfBuilder.manifestEntry(name: "", type: 1, nameBytes: [UInt8](repeating: 0x41, count: 68))]), "not NUL-terminated"),
+        ("unknown type", ElfBuilder.manifestNote([ElfBuilder.manifestEntry(name: "", type: MFT_RESERVED_FIRST.rawValue),
+            ElfBuilder.manifestEntry(name: "x", type: 7)]), "unknown device type 7"),
+        ("attached", ElfBuilder.manifestNote([ElfBuilder.manifestEntry(name: "", type: MFT_RESERVED_FIRST.rawValue),
+            ElfBuilder.manifestEntry(name: "x", type: 2, attached: true)]), "marked as attached"),
+    ] as [(String, ElfBuilder.Note, String)])
+    func rejectedManifests(_ name: String, _ note: ElfBuilder.Note, _ reason: String) {
+        var builder = ElfBuilder()
+        builder.notes[1] = note
+        let failure = message { _ = try parse(builder).manifest() }
+        #expect(failure?.hasPrefix("k: Solo5 manifest is invalid") == true && failure?.contains(reason) == true,
+                "\(name): \(failure ?? "accepted")")
+    }
+
+    @Test func manifestRoundTrip() throws {
+        let entries = [ElfBuilder.manifestEntry(name: "", type: MFT_RESERVED_FIRST.rawValue),
+                       ElfBuilder.manifestEntry(name: "disk", type: 1), ElfBuilder.manifestEntry(name: "eth", type: 2)]
+        let descriptor = Array(ElfBuilder.manifestNote(entries).descriptor.dropFirst(4))
+        let manifest = try Manifest(descriptor: descriptor)
+        #expect(manifest.index(of: "eth", type: .netBasic) == 2)
+        #expect(manifest.index(of: "eth", type: .blockBasic) == nil)
+        #expect(manifest.unattached.map(\.name) == ["disk", "eth"])
+        var properties = mft_entry.__Unnamed_union_u()
+        properties.block_basic = mft_block_basic(capacity: 4096, block_size: 512)
+        manifest.attach(1, properties: properties)
+        #expect(manifest.unattached.map(\.name) == ["eth"])
+        let encoded = manifest.encoded()
+        #expect(encoded.count == descriptor.count)
+        // The guest's copy says attached, with the properties, and nothing else changed.
+        var expected = descriptor
+        expected[8 + 104 + 96] = 1
+        expected.replaceSubrange((8 + 104 + 72)..<(8 + 104 + 82), with: le(UInt64(4096)) + le(UInt16(512)))
+        #expect(encoded == expected)
+    }
+
+    /// The same checks reach the user as one line and exit status 1.
+    @Test(arguments: [
+        ({ @Sendable (b: inout ElfBuilder) in b.notes[0] = ElfBuilder.abiNote(version: 1) }, "Executable requests unsupported ABI version 1"),
+        ({ (b: inout ElfBuilder) in b.notes[0].declaredSize = 0x10000 }, "note does not fall within valid size"),
+        ({ (b: inout ElfBuilder) in b.notes[1] = ElfBuilder.manifestNote(count: 3) }, "Solo5 manifest is invalid"),
+        ({ (b: inout ElfBuilder) in b.segments[0].flags = 7 }, "phdr[0] requests WRITE and EXEC permissions"),
+        ({ (b: inout ElfBuilder) in b.segments[0].address = 0x1000; b.entry = 0x1000 }, "e_entry does not fall within the memory allocation range"),
+        ({ (b: inout ElfBuilder) in b.segments[0].memorySize = 1 << 40 }, "program memory segment falls outside of valid range"),
+    ] as [(@Sendable (inout ElfBuilder) -> Void, String)])
+    func tenderRejects(_ mutate: @Sendable (inout ElfBuilder) -> Void, _ expected: String) throws {
+        try Harness.requireKVM()
+        var builder = ElfBuilder()
+        mutate(&builder)
+        let file = try Harness.temporaryDirectory().appendingPathComponent("bad.hvt")
+        try Data(builder.bytes()).write(to: file)
+        let outcome = try Harness.run(["--mem=32", file.path])
+        #expect(outcome.status == 1 && !outcome.signaled)
+        #expect(outcome.stderr.hasPrefix("solo5-hvt: \(file.path): "), "\(outcome)")
+        #expect(outcome.stderr.contains(expected), "\(outcome)")
+        #expect(outcome.stderr.split(separator: "\n").count == 1)
+    }
+
+    @Test func truncatedFilesAreRejected() throws {
+        let full = try Array(Data(contentsOf: URL(fileURLWithPath: try Harness.guest("hello"))))
+        let dir = try Harness.temporaryDirectory()
+        for length in [0, 10, 63, 64, 200, full.count / 2] {
+            let file = dir.appendingPathComponent("cut-\(length).hvt")
+            try Data(full.prefix(length)).write(to: file)
+            let outcome = try Harness.run(["--mem=32", file.path])
+            #expect(outcome.status == 1 && !outcome.signaled, "\(length): \(outcome)")
+            #expect(outcome.stderr.contains("invalid executable") || outcome.stderr.contains("No Solo5"), "\(length): \(outcome)")
+        }
+    }
+}
+
+@Suite("Load plan (unit)")
+struct LoadPlanTests {
+    func phdr(_ vaddr: UInt64, filesz: UInt64 = 0x100, memsz: UInt64? = nil, flags: UInt32 = 5, align: UInt64 = 0x1000) -> Elf64_Phdr {
+        Elf64_Phdr(p_type: 1, p_flags: flags, p_offset: 0x1000, p_vaddr: vaddr, p_paddr: vaddr,
+                   p_filesz: filesz, p_memsz: memsz ?? filesz, p_align: align)
+    }
+
+    func plan(_ phdrs: [Elf64_Phdr], entry: UInt64 = 0x100000, memory: UInt64 = 32 << 20) -> Result<LoadPlan, TenderError> {
+        Result { () throws(TenderError) in
+            try LoadPlan.make(entry: entry, programHeaders: phdrs, name: "k", memorySize: memory, minimumBase: 0x100000)
+        }
+    }
+
+    func rejection(_ result: Result<LoadPlan, TenderError>) -> String {
+        if case .failure(let error) = result { return error.message }
+        return "accepted"
+    }
+
+    @Test func typicalLayout() throws {
+        let result = try plan([phdr(0x100000, flags: 5), phdr(0x102000, flags: 4), phdr(0x103000, memsz: 0x2000, flags: 6),
+                               phdr(0x200000, filesz: 0, memsz: 0x1000, flags: 6)]).get()
+        #expect(result.segments.count == 3, "PT_LOADs without file bytes are not loaded")
+        #expect(result.end == 0x105000)
+        #expect(result.segments[0].executable && !result.segments[0].writable)
+        #expect(result.segments[2].protectStart == 0x103000 && result.segments[2].protectEnd == 0x105000)
+        #expect(result.noAccessRanges.isEmpty)
+    }
+
+    @Test(arguments: [
+        ([Elf64_Phdr](), UInt64(0x100000), "not inside an executable segment"),
+    ] as [([Elf64_Phdr], UInt64, String)])
+    func emptyImage(_ phdrs: [Elf64_Phdr], _ entry: UInt64, _ expected: String) {
+        #expect(rejection(plan(phdrs, entry: entry)).contains(expected))
+    }
+
+    @Test func rejections() {
+        let cases: [([Elf64_Phdr], UInt64, String)] = [
+            ([phdr(0xff000)], 0x100000, "p_vaddr outside of valid memory range"),
+            ([phdr(0x102000), phdr(0x100000)], 0x102000, "is not in ascending order"),
+            ([phdr(0x100000, filesz: 0x1800), phdr(0x101000, flags: 4)], 0x100000, "p_vaddr_start is outside of memory range"),
+            ([phdr(0x100000, align: 0x3000)], 0x100000, "align_down"),
+            ([phdr(0x100000, align: 0)], 0x100000, "align_down"),
+            ([phdr(0x2000000)], 0x100000, "program file segment falls outside of valid range"),
+            ([phdr(0x1ffff00, filesz: 0x200)], 0x1ffff00, "program file segment falls outside of valid range"),
+            ([phdr(0x100000, filesz: UInt64.max - 0x10)], 0x100000, "overflow"),
+            ([phdr(0x100000, filesz: 0x200, memsz: 0x100)], 0x100000, "(p_memsz) < 512 (p_filesz)"),
+            ([phdr(0x100000, memsz: UInt64.max - 0x100000)], 0x100000, "overflow"),
+            ([phdr(0x100000, memsz: 0x2000000)], 0x100000, "program memory segment falls outside of valid range"),
+            ([phdr(0x100000, flags: 7)], 0x100000, "requests WRITE and EXEC permissions"),
+            ([phdr(0x100000, align: 8)], 0x100000, "p_vaddr_end not aligned"),
+            ([phdr(0x100000)], 0x0, "e_entry does not fall within the memory allocation range"),
+            ([phdr(0x100000)], 0x2000000, "e_entry does not fall within the memory allocation range"),
+            ([phdr(0x100000, flags: 5), phdr(0x101000, flags: 6)], 0x101000, "not inside an executable segment"),
+        ]
+        for (phdrs, entry, expected) in cases {
+            let message = rejection(plan(phdrs, entry: entry))
+            #expect(message.hasPrefix("k: invalid executable: ") && message.contains(expected), "\(expected) → \(message)")
+        }
+    }
+
+    @Test func noAccessSegmentsAreRemembered() throws {
+        let result = try plan([phdr(0x100000), phdr(0x101000, flags: 0)]).get()
+        #expect(result.noAccessRanges == [0x101000..<0x102000])
+    }
+}

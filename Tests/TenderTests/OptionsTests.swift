@@ -1,0 +1,56 @@
+import Testing
+@testable import Tender
+
+@Suite("Options (unit)")
+struct OptionsTests {
+    @Test func firstPassFindsKernel() {
+        #expect(Options.firstPass(["k"]) == .run(kernelIndex: 0))
+        #expect(Options.firstPass(["--mem=2", "--block:x=y", "k", "--help"]) == .run(kernelIndex: 2))
+        #expect(Options.firstPass(["--mem=2", "--", "-k"]) == .run(kernelIndex: 2))
+        #expect(Options.firstPass(["--mem=2"]) == .missingKernel)
+        #expect(Options.firstPass(["--"]) == .missingKernel)
+        #expect(Options.firstPass([]) == .missingKernel)
+        #expect(Options.firstPass(["--version", "k"]) == .version)
+        #expect(Options.firstPass(["-x", "--help"]) == .help)
+        #expect(Options.firstPass(["--", "--help"]) == .run(kernelIndex: 1))
+    }
+
+    @Test func optionsStopBeforeKernel() {
+        #expect(Array(Options.options(["--mem=2", "--", "k", "a"], kernelIndex: 2)) == ["--mem=2"])
+        #expect(Array(Options.options(["--mem=2", "k"], kernelIndex: 1)) == ["--mem=2"])
+    }
+
+    @Test func memory() throws {
+        #expect(try Options.memory("--mem=1") == 1 << 20)
+        #expect(try Options.memory("--mem=4096") == 4096 << 20)
+        for bad in ["--mem=", "--mem=0", "--mem=-5", "--mem=1.5", "--mem= 5", "--mem=١٢"] {
+            #expect(throws: TenderError.self, "\(bad)") { try Options.memory(bad) }
+        }
+    }
+
+    @Test func memorySizeRounding() throws {
+        #expect(try X86Layout.guestMemorySize(requested: 512 << 20) == (512 << 20, false))
+        #expect(try X86Layout.guestMemorySize(requested: 3 << 20) == (2 << 20, true))
+        #expect(try X86Layout.guestMemorySize(requested: 1 << 20) == (2 << 20, true))
+        #expect(try X86Layout.guestMemorySize(requested: 4096 << 20) == (4096 << 20, false))
+        #expect(throws: TenderError.self) { try X86Layout.guestMemorySize(requested: 4098 << 20) }
+    }
+
+    @Test func commandLine() throws {
+        #expect(try BootInfo.commandLine(["a", "b c", ""]) == Array("a b c \0".utf8))
+        #expect(try BootInfo.commandLine([]) == [0])
+        #expect(throws: TenderError.self) { try BootInfo.commandLine([String(repeating: "x", count: 8192)]) }
+    }
+
+    @Test func usageListsEveryModule() {
+        let usage = Options.usage(program: "p", modules: [CoreModule.self])
+        #expect(usage.hasPrefix("usage: p [ CORE OPTIONS ]"))
+        #expect(usage.hasSuffix("Compiled-in modules: core \nCompiled-in module options:\n    (none)\n"))
+    }
+
+    @Test func gdtDescriptors() {
+        // The flat 64-bit code and data descriptors every x86_64 kernel uses.
+        #expect(X86Layout.descriptor(X86Layout.codeSegment) == 0x00af_9900_0000_ffff)
+        #expect(X86Layout.descriptor(X86Layout.dataSegment) == 0x00cf_9300_0000_ffff)
+    }
+}

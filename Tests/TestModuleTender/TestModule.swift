@@ -1,0 +1,67 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import CLinux
+import HvtABI
+import Tender
+
+/// Exercises the module API: options, a hypercall of its own, a poll
+/// descriptor and a halt hook.
+///
+///   --test:halt-message=TEXT  print "test: halt status=N TEXT" when the guest halts
+///   --test:claim-puts         also claim PUTS (a startup error: Console owns it)
+///   --test:ready              register an always-readable descriptor as handle 0
+///
+/// It serves NET_WRITE (no Net module here): it checks the guest's buffer and
+/// prints "test: net_write N bytes".
+final class TestModule: TenderModule {
+    static let name = "test"
+    static let usage: String? = "[ --test:halt-message=TEXT ] [ --test:claim-puts ] [ --test:ready ] (test-only module)"
+
+    private var haltMessage: String?
+    private var claimPuts = false
+    private var ready = false
+
+    init() {}
+
+    func handleOption(_ option: String, manifest: Manifest) throws(TenderError) -> Bool {
+        if option.hasPrefix("--test:halt-message=") {
+            haltMessage = String(option.dropFirst("--test:halt-message=".count))
+        } else if option == "--test:claim-puts" {
+            claimPuts = true
+        } else if option == "--test:ready" {
+            ready = true
+        } else {
+            return false
+        }
+        return true
+    }
+
+    func setup(_ tender: ModuleSetup) throws(TenderError) {
+        let memory = tender.memory
+        try tender.registerHypercall(HVT_HYPERCALL_NET_WRITE) { address throws(TenderError) in
+            var call = try memory.load(hvt_hc_net_write.self, at: address)
+            let count = try memory.withBytes(at: call.data, count: call.len) { $0.count }
+            Diagnostics.writeStandardError("test: net_write \(count) bytes\n")
+            call.ret = Int32(SOLO5_R_OK.rawValue)
+            try memory.store(call, at: address)
+        }
+        if claimPuts {
+            try tender.registerHypercall(HVT_HYPERCALL_PUTS) { _ throws(TenderError) in }
+        }
+        if ready {
+            let fd = eventfd(1, Int32(EFD_CLOEXEC))
+            guard fd >= 0 else { throw TenderError.system("test: eventfd failed") }
+            try tender.registerPollDescriptor(FileDescriptor(rawValue: fd), handle: 0)
+        }
+        if let message = haltMessage {
+            tender.registerHaltHook { status, cookie in
+                Diagnostics.writeStandardError("test: halt status=\(status) cookie=\(cookie == nil ? "none" : "set") \(message)\n")
+            }
+        }
+    }
+
+    func seccompRules() -> [SeccompRule] {
+        [SeccompRule("write", [.init(0, 2)], reason: "test: reports to stderr")]
+    }
+}
