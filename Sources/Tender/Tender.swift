@@ -46,9 +46,14 @@ public enum Tender {
 
         let modules = moduleTypes.map { $0.init() }
         var requestedMemory = Options.defaultMemoryMiB << 20
+        var dumpPolicy = false
         for option in Options.options(arguments, kernelIndex: kernelIndex) {
             if option.hasPrefix("--mem=") {
                 requestedMemory = try Options.memory(option)
+                continue
+            }
+            if option == Options.seccompDump {
+                dumpPolicy = true
                 continue
             }
             var claimed = false
@@ -66,6 +71,7 @@ public enum Tender {
         let machine = try Machine(memorySize: memorySize)
         let plan = try LoadPlan.make(for: elf, memorySize: memorySize, minimumBase: X86Layout.guestMinBase)
         try machine.memory.load(plan, from: elf)
+        elf.close()
         try machine.setUpVCPU(entry: plan.entry)
 
         let setup = ModuleSetup(memory: machine.memory, manifest: manifest,
@@ -78,6 +84,16 @@ public enum Tender {
 
         try BootInfo.write(into: machine.memory, kernelEnd: plan.end, cpuCycleFrequency: machine.cpuCycleFrequency,
                            manifest: manifest.encoded(), commandLine: commandLine)
+
+        // Seal the syscall policy: from here on the tender can do only what
+        // the modules said they would.
+        let policy = [ModuleRules(module: "process", rules: ProcessRules.rules(vcpu: machine.vcpu.fd))]
+            + zip(modules, moduleTypes).map { ModuleRules(module: $1.name, rules: $0.seccompRules()) }
+        if dumpPolicy {
+            writeStandardOutput(Options.describe(policy))
+            return 0
+        }
+        try SeccompFilter(policy).load()
 
         let loop = RunLoop(vcpu: machine.vcpu, memory: machine.memory,
                            hypercalls: setup.hypercalls.handlers, haltHooks: setup.haltHooks,
@@ -94,6 +110,11 @@ public enum Tender {
             throw TenderError("All declared devices must be attached. See --help for syntax.")
         }
     }
+}
+
+private func writeStandardOutput(_ text: String) {
+    var text = text
+    text.withUTF8 { _ = FileDescriptor.standardOutput.writeAll(UnsafeRawBufferPointer($0)) }
 }
 
 private func basename(_ path: String) -> String {

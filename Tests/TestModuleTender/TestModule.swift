@@ -11,6 +11,9 @@ import Tender
 ///   --test:halt-message=TEXT  print "test: halt status=N TEXT" when the guest halts
 ///   --test:claim-puts         also claim PUTS (a startup error: Console owns it)
 ///   --test:ready              register an always-readable descriptor as handle 0
+///   --test:syscall=open:PATH  on BLOCK_WRITE, open(PATH, O_CREAT) — outside the policy
+///   --test:syscall=write-null on BLOCK_WRITE, write to /dev/null (opened at setup)
+///                             — an allowed syscall on a descriptor no rule names
 ///
 /// It serves NET_WRITE (no Net module here): it checks the guest's buffer and
 /// prints "test: net_write N bytes".
@@ -21,6 +24,7 @@ final class TestModule: TenderModule {
     private var haltMessage: String?
     private var claimPuts = false
     private var ready = false
+    private var syscall: String?
 
     init() {}
 
@@ -31,6 +35,8 @@ final class TestModule: TenderModule {
             claimPuts = true
         } else if option == "--test:ready" {
             ready = true
+        } else if option.hasPrefix("--test:syscall=") {
+            syscall = String(option.dropFirst("--test:syscall=".count))
         } else {
             return false
         }
@@ -54,6 +60,18 @@ final class TestModule: TenderModule {
             guard fd >= 0 else { throw TenderError.system("test: eventfd failed") }
             try tender.registerPollDescriptor(FileDescriptor(rawValue: fd), handle: 0)
         }
+        if let syscall {
+            let null = open("/dev/null", O_WRONLY | O_CLOEXEC)
+            try tender.registerHypercall(HVT_HYPERCALL_BLOCK_WRITE) { _ throws(TenderError) in
+                if syscall.hasPrefix("open:") {
+                    let fd = open(String(syscall.dropFirst(5)), O_CREAT | O_WRONLY | O_CLOEXEC, 0o600)
+                    Diagnostics.writeStandardError("test: open returned \(fd)\n")
+                } else {
+                    let n = write(null, "x", 1)
+                    Diagnostics.writeStandardError("test: write returned \(n)\n")
+                }
+            }
+        }
         if let message = haltMessage {
             tender.registerHaltHook { status, cookie in
                 Diagnostics.writeStandardError("test: halt status=\(status) cookie=\(cookie == nil ? "none" : "set") \(message)\n")
@@ -62,6 +80,6 @@ final class TestModule: TenderModule {
     }
 
     func seccompRules() -> [SeccompRule] {
-        [SeccompRule("write", [.init(0, 2)], reason: "test: reports to stderr")]
+        [SeccompRule("write", [.equals(0, 2)], reason: "test: reports to stderr")]
     }
 }

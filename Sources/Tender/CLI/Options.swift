@@ -36,6 +36,19 @@ struct Options {
 
     static let defaultMemoryMiB: UInt64 = 512
 
+    /// Prints the sealed seccomp policy (after module setup) instead of
+    /// running the guest.
+    static let seccompDump = "--x-seccomp-dump"
+
+    static func describe(_ policy: [ModuleRules]) -> String {
+        var text = "seccomp policy: default action kills the process (SIGSYS); allowed:\n"
+        for entry in policy where !entry.rules.isEmpty {
+            text += "\(entry.module):\n"
+            for rule in entry.rules { text += "  \(rule)\n" }
+        }
+        return text
+    }
+
     /// `--mem=N`, N in MiB, a positive decimal number.
     static func memory(_ option: String) throws(TenderError) -> UInt64 {
         let digits = option.dropFirst("--mem=".count)
@@ -55,6 +68,7 @@ struct Options {
           [ --mem=\(defaultMemoryMiB) ] (guest memory in MB)
             --help (display this help)
             --version (display version information)
+            \(seccompDump) (print the seccomp policy for KERNEL and exit)
         Compiled-in modules: 
         """
         for module in modules { text += "\(module.name) " }

@@ -12,8 +12,8 @@ public final class ElfFile {
     public let programHeaders: [Elf64_Phdr]
 
     private let elf: OpaquePointer
-    private let image: UnsafeRawBufferPointer
-    private let release: () -> Void
+    private var image: UnsafeRawBufferPointer
+    private var release: (() -> Void)?
 
     /// Opens `path` (mapped read-only by libelf).
     public static func open(path: String) throws(TenderError) -> ElfFile {
@@ -60,7 +60,15 @@ public final class ElfFile {
         }
     }
 
-    deinit { release() }
+    /// Unmaps and closes the file now (the tender is done with it before
+    /// the syscall policy is sealed); later reads find no bytes.
+    public func close() {
+        release?()
+        release = nil
+        image = UnsafeRawBufferPointer(start: nil, count: 0)
+    }
+
+    deinit { close() }
 
     /// `count` bytes of the file at `offset`, or nil when the file is shorter.
     public func withBytes<R>(at offset: UInt64, count: UInt64, _ body: (UnsafeRawBufferPointer) -> R) -> R? {
