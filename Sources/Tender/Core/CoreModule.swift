@@ -7,21 +7,23 @@ import HvtABI
 /// run loop, so the loop serves it itself.)
 final class CoreModule: TenderModule {
     static let name = "core"
-    private var memory: GuestMemory!
-    private var waitset: Waitset!
+    private var waitset: Waitset?
 
     init() {}
 
+    // The handlers hold what they use themselves: the module object need not
+    // outlive setup.
     func setup(_ tender: ModuleSetup) throws(TenderError) {
-        memory = tender.memory
-        waitset = tender.waitset
-        try tender.registerHypercall(HVT_HYPERCALL_WALLTIME) { [unowned self] address throws(TenderError) in
+        let memory = tender.memory
+        let waitset = tender.waitset
+        self.waitset = waitset
+        try tender.registerHypercall(HVT_HYPERCALL_WALLTIME) { address throws(TenderError) in
             var now = timespec()
             clock_gettime(CLOCK_REALTIME, &now)
             let nanoseconds = UInt64(now.tv_sec) &* 1_000_000_000 &+ UInt64(now.tv_nsec)
             try memory.store(hvt_hc_walltime(nsecs: nanoseconds), at: address)
         }
-        try tender.registerHypercall(HVT_HYPERCALL_POLL) { [unowned self] address throws(TenderError) in
+        try tender.registerHypercall(HVT_HYPERCALL_POLL) { address throws(TenderError) in
             var call = try memory.load(hvt_hc_poll.self, at: address)
             let result = try waitset.wait(timeout: call.timeout_nsecs)
             call.ready_set = result.readySet
@@ -31,7 +33,8 @@ final class CoreModule: TenderModule {
     }
 
     func seccompRules() -> [SeccompRule] {
-        [
+        guard let waitset else { return [] }
+        return [
             SeccompRule("clock_gettime", reason: "WALLTIME (normally answered by the vDSO)"),
             .on(waitset.timer, "timerfd_settime", reason: "POLL arms its timeout"),
             .on(waitset.epoll, "epoll_pwait", reason: "POLL waits for devices or the timeout"),
