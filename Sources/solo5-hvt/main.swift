@@ -1,5 +1,7 @@
+import Block
 import Console
+import Net
 import Tender
 
 // The modules compiled into solo5-hvt, in --help order.
-Tender.main(modules: [ConsoleModule.self])
+Tender.main(modules: [ConsoleModule.self, BlockModule.self, NetModule.self])

@@ -64,8 +64,7 @@ struct ElfTests {
     @Test(arguments: [
         ("version 2", ElfBuilder.manifestNote(version: 2), "version 2"),
         ("count mismatch", ElfBuilder.manifestNote(count: 2), "does not match"),
-        ("65 entries", ElfBuilder.manifestNote([ElfBuilder.manifestEntry(name: "", type: MFT_RESERVED_FIRST.rawValue)]
-            + (1..<65).map { ElfBuilder.manifestEntry(name: "b\($0)", type: 1) }), "at most 64"),
+        ("65 entries", ElfBuilder.manifestNote(count: 65), "at most 64"),
         ("no reserved first", ElfBuilder.manifestNote([ElfBuilder.manifestEntry(name: "x", type: 1)]), "entry 0"),
         ("unterminated name", ElfBuilder.manifestNote([ElfBuilder.manifestEntry(name: "", type: MFT_RESERVED_FIRST.rawValue),
             ElfBuilder.manifestEntry(name: "", type: 1, nameBytes: [UInt8](repeating: 0x41, count: 68))]), "not NUL-terminated"),
@@ -80,6 +79,14 @@ struct ElfTests {
         let failure = message { _ = try parse(builder).manifest() }
         #expect(failure?.hasPrefix("k: Solo5 manifest is invalid") == true && failure?.contains(reason) == true,
                 "\(name): \(failure ?? "accepted")")
+    }
+
+    @Test func manifestTooLargeForItsNote() {
+        var builder = ElfBuilder()
+        builder.notes[1] = ElfBuilder.manifestNote([ElfBuilder.manifestEntry(name: "", type: MFT_RESERVED_FIRST.rawValue)]
+            + (1..<65).map { ElfBuilder.manifestEntry(name: "b\($0)", type: 1) })
+        let failure = message { _ = try parse(builder).manifest() }
+        #expect(failure?.contains("note does not fall within valid size") == true, "\(failure ?? "accepted")")
     }
 
     @Test func manifestRoundTrip() throws {

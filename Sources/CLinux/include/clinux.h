@@ -8,6 +8,7 @@
 
 #include <linux/kvm.h>
 #include <sys/epoll.h>
+#include <sys/eventfd.h>
 #include <sys/ioctl.h>
 #include <sys/timerfd.h>
 
@@ -38,6 +39,90 @@ static inline int ckvm_ioctl(int fd, unsigned long request, void *arg)
 static inline int ckvm_ioctl_value(int fd, unsigned long request, unsigned long value)
 {
     return ioctl(fd, request, value);
+}
+
+
+/*
+ * TAP devices and interface queries for the net module. struct ifreq is a
+ * union of unions; these helpers fill in one named request, run the ioctl
+ * and hand back the one field the caller wants. `name` is NUL-terminated and
+ * shorter than IFNAMSIZ (the caller checks).
+ */
+#include <net/if.h>
+#include <linux/if_tun.h>
+#include <linux/sockios.h>
+#include <linux/ethtool.h>
+#include <stdint.h>
+#include <string.h>
+
+static const unsigned long CTUNSETIFF = TUNSETIFF;
+static const unsigned long CTUNGETIFF = TUNGETIFF;
+
+static inline void clinux_ifreq_init(struct ifreq *ifr, const char *name)
+{
+    memset(ifr, 0, sizeof *ifr);
+    if (name != NULL)
+        strncpy(ifr->ifr_name, name, IFNAMSIZ - 1);
+}
+
+/* TUNSETIFF: attaches tun/tap descriptor `fd` to interface `name` with
+ * `flags`; the name the kernel attached is copied to `attached`
+ * (IFNAMSIZ bytes). */
+static inline int clinux_tun_set_iff(int fd, const char *name, short flags, char *attached)
+{
+    struct ifreq ifr;
+    clinux_ifreq_init(&ifr, name);
+    ifr.ifr_flags = flags;
+    if (ioctl(fd, TUNSETIFF, &ifr) == -1)
+        return -1;
+    memcpy(attached, ifr.ifr_name, IFNAMSIZ);
+    return 0;
+}
+
+/* TUNGETIFF: the interface name (IFNAMSIZ bytes) of tun/tap descriptor `fd`. */
+static inline int clinux_tun_get_iff(int fd, char *name)
+{
+    struct ifreq ifr;
+    clinux_ifreq_init(&ifr, NULL);
+    if (ioctl(fd, TUNGETIFF, &ifr) == -1)
+        return -1;
+    memcpy(name, ifr.ifr_name, IFNAMSIZ);
+    return 0;
+}
+
+/* SIOCGIFFLAGS on socket `sock`. */
+static inline int clinux_if_flags(int sock, const char *name, short *flags)
+{
+    struct ifreq ifr;
+    clinux_ifreq_init(&ifr, name);
+    if (ioctl(sock, SIOCGIFFLAGS, &ifr) == -1)
+        return -1;
+    *flags = ifr.ifr_flags;
+    return 0;
+}
+
+/* SIOCGIFMTU on socket `sock`. */
+static inline int clinux_if_mtu(int sock, const char *name, int *mtu)
+{
+    struct ifreq ifr;
+    clinux_ifreq_init(&ifr, name);
+    if (ioctl(sock, SIOCGIFMTU, &ifr) == -1)
+        return -1;
+    *mtu = ifr.ifr_mtu;
+    return 0;
+}
+
+/* SIOCETHTOOL with a struct ethtool_value (e.g. ETHTOOL_SGRO, 0). */
+static inline int clinux_if_ethtool_set(int sock, const char *name, uint32_t cmd, uint32_t value)
+{
+    struct ethtool_value eval;
+    struct ifreq ifr;
+    memset(&eval, 0, sizeof eval);
+    eval.cmd = cmd;
+    eval.data = value;
+    clinux_ifreq_init(&ifr, name);
+    ifr.ifr_data = (void *)&eval;
+    return ioctl(sock, SIOCETHTOOL, &ifr);
 }
 
 #endif

@@ -48,10 +48,9 @@ public final class ElfFile {
         self.release = release
         do throws(TenderError) {
             var size = 0
-            guard elf_kind(elf) == ELF_K_ELF, let raw = elf_rawfile(elf, &size) else {
-                throw TenderError("\(name): invalid executable: not an ELF file")
-            }
-            image = UnsafeRawBufferPointer(start: raw, count: size)
+            let raw = elf_rawfile(elf, &size)
+            image = UnsafeRawBufferPointer(start: raw, count: raw == nil ? 0 : size)
+            // Our own checks first: they name what is wrong.
             header = try ElfFile.validatedHeader(image: image, elf: elf, name: name)
             programHeaders = try ElfFile.readProgramHeaders(elf: elf, header: header, name: name)
         } catch {
@@ -93,7 +92,7 @@ public final class ElfFile {
               ident[3] == UInt8(ascii: "F") else { throw invalid("bad magic") }
         guard ident[Int(EI_CLASS)] == UInt8(ELFCLASS64) else { throw invalid("not ELFCLASS64") }
         guard ident[Int(EI_DATA)] == UInt8(ELFDATA2LSB) else { throw invalid("not little-endian") }
-        guard let ehdr = elf64_getehdr(elf)?.pointee else { throw invalid(libelfError()) }
+        guard elf_kind(elf) == ELF_K_ELF, let ehdr = elf64_getehdr(elf)?.pointee else { throw invalid(libelfError()) }
         guard ehdr.e_version == UInt32(EV_CURRENT) else { throw invalid("e_version \(ehdr.e_version)") }
         guard Int(ehdr.e_ehsize) == ehdrSize else { throw invalid("e_ehsize \(ehdr.e_ehsize)") }
         guard ehdr.e_phnum >= 1 else { throw invalid("no program headers") }

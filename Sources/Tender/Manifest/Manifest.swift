@@ -5,6 +5,10 @@ import HvtABI
 public final class Manifest {
     public enum DeviceType: Equatable, CustomStringConvertible {
         case blockBasic, netBasic, reserved(UInt32)
+        /// A type below the reserved range that Solo5 does not define; only
+        /// kept when parsing with `allowingUndefinedTypes` (solo5-elftool
+        /// prints such entries, as the reference does).
+        case undefined(UInt32)
 
         init?(raw: UInt32) {
             switch raw {
@@ -19,15 +23,19 @@ public final class Manifest {
             switch self {
             case .blockBasic: MFT_DEV_BLOCK_BASIC.rawValue
             case .netBasic: MFT_DEV_NET_BASIC.rawValue
-            case .reserved(let raw): raw
+            case .reserved(let raw), .undefined(let raw): raw
             }
         }
+
+        /// The `mft_type_t` value.
+        public var rawValue: UInt32 { raw }
 
         public var description: String {
             switch self {
             case .blockBasic: "BLOCK_BASIC"
             case .netBasic: "NET_BASIC"
             case .reserved(let raw): raw == MFT_RESERVED_FIRST.rawValue ? "RESERVED_FIRST" : "<undefined type>"
+            case .undefined: "<undefined type>"
             }
         }
     }
@@ -46,8 +54,10 @@ public final class Manifest {
     static let entrySize = MemoryLayout<mft_entry>.size
     static let headerSize = MemoryLayout<mft>.size
 
-    /// Parses and validates an MFT1 descriptor (untrusted bytes).
-    public init(descriptor bytes: [UInt8]) throws(ManifestError) {
+    /// Parses and validates an MFT1 descriptor (untrusted bytes). Unknown
+    /// device types are rejected unless `allowingUndefinedTypes`, which
+    /// validates only what Solo5's `mft_validate` does.
+    public init(descriptor bytes: [UInt8], allowingUndefinedTypes: Bool = false) throws(ManifestError) {
         guard bytes.count >= Manifest.headerSize else { throw ManifestError("shorter than its header") }
         let header = bytes.withUnsafeBytes { $0.loadUnaligned(as: mft.self) }
         guard header.version == UInt32(MFT_VERSION) else { throw ManifestError("version \(header.version), expected \(MFT_VERSION)") }
@@ -68,7 +78,8 @@ public final class Manifest {
             }
             let nameBytes = withUnsafeBytes(of: raw.name) { Array($0) }
             guard nameBytes[Int(MFT_NAME_MAX)] == 0 else { throw ManifestError("entry \(index): name is not NUL-terminated") }
-            guard let type = DeviceType(raw: raw.type.rawValue) else {
+            guard let type = DeviceType(raw: raw.type.rawValue)
+                    ?? (allowingUndefinedTypes ? .undefined(raw.type.rawValue) : nil) else {
                 throw ManifestError("entry \(index): unknown device type \(raw.type.rawValue)")
             }
             guard !raw.attached else { throw ManifestError("entry \(index): marked as attached") }
@@ -106,18 +117,40 @@ public final class Manifest {
     /// fields (the backing descriptor) are left zero: the guest has no use
     /// for our file descriptor numbers.
     public func encoded() -> [UInt8] {
-        var bytes = [UInt8](repeating: 0, count: Manifest.headerSize + entries.count * Manifest.entrySize)
+        // Byte by byte into a zeroed buffer: copying the C structs and
+        // unions whole could carry their padding, and with it stale host
+        // stack bytes, into the guest.
+        let header = Manifest.headerSize, size = Manifest.entrySize
+        let nameOffset = MemoryLayout<mft_entry>.offset(of: \.name)!
+        let typeOffset = MemoryLayout<mft_entry>.offset(of: \.type)!
+        let unionOffset = MemoryLayout<mft_entry>.offset(of: \.u)!
+        let attachedOffset = MemoryLayout<mft_entry>.offset(of: \.attached)!
+        let capacityOffset = unionOffset + MemoryLayout<mft_block_basic>.offset(of: \.capacity)!
+        let blockSizeOffset = unionOffset + MemoryLayout<mft_block_basic>.offset(of: \.block_size)!
+        let macOffset = unionOffset + MemoryLayout<mft_net_basic>.offset(of: \.mac)!
+        let mtuOffset = unionOffset + MemoryLayout<mft_net_basic>.offset(of: \.mtu)!
+
+        var bytes = [UInt8](repeating: 0, count: header + entries.count * size)
         bytes.withUnsafeMutableBytes { out in
-            out.storeBytes(of: mft(version: UInt32(MFT_VERSION), entries: UInt32(entries.count)), as: mft.self)
+            out.storeBytes(of: UInt32(MFT_VERSION), toByteOffset: 0, as: UInt32.self)
+            out.storeBytes(of: UInt32(entries.count), toByteOffset: 4, as: UInt32.self)
             for (index, entry) in entries.enumerated() {
-                var raw = mft_entry()
-                withUnsafeMutableBytes(of: &raw.name) { name in
-                    for (i, byte) in entry.name.utf8.prefix(Int(MFT_NAME_MAX)).enumerated() { name[i] = byte }
+                let base = header + index * size
+                for (i, byte) in entry.name.utf8.prefix(Int(MFT_NAME_MAX)).enumerated() { out[base + nameOffset + i] = byte }
+                out.storeBytes(of: entry.type.raw, toByteOffset: base + typeOffset, as: UInt32.self)
+                switch entry.type {
+                case .blockBasic:
+                    out.storeBytes(of: entry.properties.block_basic.capacity, toByteOffset: base + capacityOffset, as: UInt64.self)
+                    out.storeBytes(of: entry.properties.block_basic.block_size, toByteOffset: base + blockSizeOffset, as: UInt16.self)
+                case .netBasic:
+                    withUnsafeBytes(of: entry.properties.net_basic.mac) { mac in
+                        for i in 0..<6 { out[base + macOffset + i] = mac[i] }
+                    }
+                    out.storeBytes(of: entry.properties.net_basic.mtu, toByteOffset: base + mtuOffset, as: UInt16.self)
+                default:
+                    break
                 }
-                raw.type = mft_type_t(rawValue: entry.type.raw)
-                raw.u = entry.properties
-                raw.attached = entry.attached
-                out.storeBytes(of: raw, toByteOffset: Manifest.headerSize + index * Manifest.entrySize, as: mft_entry.self)
+                out[base + attachedOffset] = entry.attached ? 1 : 0
             }
         }
         return bytes

@@ -65,8 +65,13 @@ enum Harness {
         private var outData = Data(), errData = Data()
         private let group = DispatchGroup()
 
-        init(_ arguments: [String], tender: String) throws {
-            process.executableURL = URL(fileURLWithPath: Harness.executable(tender))
+        convenience init(_ arguments: [String], tender: String) throws {
+            try self.init(program: Harness.executable(tender), arguments)
+        }
+
+        /// Runs any program the same way (e.g. `ip netns exec NS TENDER ...`).
+        init(program: String, _ arguments: [String]) throws {
+            process.executableURL = URL(fileURLWithPath: program)
             process.arguments = arguments
             process.standardOutput = out
             process.standardError = err
@@ -101,6 +106,11 @@ enum Harness {
     /// Runs `tender` with `arguments` to completion.
     static func run(_ arguments: [String], tender: String = "solo5-hvt", timeout: Double = 60) throws -> Outcome {
         try Running(arguments, tender: tender).wait(timeout: timeout)
+    }
+
+    /// Runs `program` (an absolute path) with `arguments` to completion.
+    static func run(program: String, _ arguments: [String], timeout: Double = 60) throws -> Outcome {
+        try Running(program: program, arguments).wait(timeout: timeout)
     }
 
     /// A fresh temporary directory for one test.

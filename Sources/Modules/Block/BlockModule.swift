@@ -1,0 +1,172 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import HvtABI
+import Tender
+
+/// Block storage: `--block:NAME=PATH` backs the manifest's BLOCK_BASIC entry
+/// NAME with a file or block device; BLOCK_READ and BLOCK_WRITE move whole
+/// blocks between it and guest memory with pread/pwrite.
+public final class BlockModule: TenderModule {
+    public static let name = "block"
+    public static let usage: String? = """
+        --block:NAME=PATH (attach block device/file at PATH as block storage NAME)
+          [ --block-sector-size:NAME=SECTORSIZE ] (set sector size for block device NAME; \
+        must be a power of two greater than or equal 512)
+        """
+
+    /// One attached device, as the hypercalls see it.
+    struct Device {
+        var descriptor: FileDescriptor
+        var capacity: UInt64
+        var blockSize: UInt64
+
+        /// A request must cover whole blocks, start on a block boundary and
+        /// stay inside the device.
+        @inline(__always)
+        func admits(offset: UInt64, length: UInt64) -> Bool {
+            let mask = blockSize &- 1
+            return length != 0 && length & mask == 0 && offset & mask == 0
+                && offset < capacity && length <= capacity - offset
+        }
+    }
+
+    /// Options, by manifest index, until setup.
+    private var backing: [Int: (descriptor: FileDescriptor, capacity: UInt64)] = [:]
+    private var sectorSizes: [Int: UInt16] = [:]
+    /// Attached devices by manifest index (= guest handle), built by setup.
+    private var devices: [Device?] = []
+
+    public init() {}
+
+    public func handleOption(_ option: String, manifest: Manifest) throws(TenderError) -> Bool {
+        if let (name, value) = parseDeviceOption(option, prefix: "--block:") {
+            // The path is one word, as `%s` would read it.
+            let path = value.drop { $0 == " " || $0 == "\t" || $0 == "\n" }
+                .prefix { $0 != " " && $0 != "\t" && $0 != "\n" }.prefix(Int(PATH_MAX))
+            guard !path.isEmpty else { return false }
+            guard let index = manifest.index(of: name, type: .blockBasic) else {
+                Diagnostics.warn("Resource not declared in manifest: '\(name)'")
+                return false
+            }
+            let device = try Self.open(String(path))
+            backing[index]?.descriptor.close()
+            backing[index] = device
+            return true
+        }
+        if let (name, value) = parseDeviceOption(option, prefix: "--block-sector-size:") {
+            guard !value.isEmpty, value.allSatisfy({ $0.isASCII && $0.isNumber }) else { return false }
+            guard let size = UInt16(value), size >= 512, size & (size - 1) == 0 else {
+                Diagnostics.warn("Block size must be a multiple of 2 greater than or equal 512")
+                return false
+            }
+            guard let index = manifest.index(of: name, type: .blockBasic) else {
+                Diagnostics.warn("Resource not declared in manifest: '\(name)'")
+                return false
+            }
+            sectorSizes[index] = size
+            return true
+        }
+        return false
+    }
+
+    /// Opens the backing storage read-write and takes its size as capacity.
+    private static func open(_ path: String) throws(TenderError) -> (descriptor: FileDescriptor, capacity: UInt64) {
+        let descriptor: FileDescriptor
+        switch FileDescriptor.open(path, O_RDWR) {
+        case .success(let opened): descriptor = opened
+        case .failure(let code): throw .system("Could not open block device: \(path)", errno: code)
+        }
+        let end = lseek(descriptor.rawValue, 0, SEEK_END)
+        guard end >= 0 else { throw .system("\(path): Could not determine capacity") }
+        return (descriptor, UInt64(end))
+    }
+
+    public func setup(_ tender: ModuleSetup) throws(TenderError) {
+        guard !backing.isEmpty else { return }
+        let manifest = tender.manifest
+        devices = [Device?](repeating: nil, count: manifest.entries.count)
+        for (index, attached) in backing.sorted(by: { $0.key < $1.key }) {
+            let name = manifest.entries[index].name
+            let blockSize = sectorSizes[index] ?? 512
+            if attached.capacity & UInt64(blockSize - 1) != 0 {
+                throw TenderError("\(name): Backing storage size must be block aligned (\(blockSize) bytes)")
+            }
+            if attached.capacity < UInt64(blockSize) {
+                throw TenderError("\(name): Backing storage must be at least 1 block (\(blockSize) bytes) in size")
+            }
+            var properties = manifest.entries[index].properties
+            properties.block_basic = mft_block_basic(capacity: attached.capacity, block_size: blockSize)
+            manifest.attach(index, properties: properties)
+            devices[index] = Device(descriptor: attached.descriptor, capacity: attached.capacity,
+                                    blockSize: UInt64(blockSize))
+        }
+
+        // The handlers capture the table itself: it is complete now, and a
+        // lookup is an index into it.
+        let table = devices
+        @inline(__always) func device(_ handle: UInt64) -> Device? {
+            handle < UInt64(table.count) ? table[Int(handle)] : nil
+        }
+        let memory = tender.memory
+        let writeResult = GuestAddress(MemoryLayout<hvt_hc_block_write>.offset(of: \.ret)!)
+        try tender.registerHypercall(HVT_HYPERCALL_BLOCK_WRITE) { address throws(TenderError) in
+            let call = try memory.load(hvt_hc_block_write.self, at: address)
+            guard let device = device(call.handle), device.admits(offset: call.offset, length: call.len) else {
+                return try memory.store(Int32(SOLO5_R_EINVAL.rawValue), at: address &+ writeResult)
+            }
+            let written = try memory.withBytes(at: call.data, count: call.len) { bytes in
+                retryingInterrupts { pwrite(device.descriptor.rawValue, bytes.baseAddress, bytes.count, off_t(call.offset)) }
+            }
+            guard written >= 0 else { throw .system("Fatal error when writing") }
+            guard UInt64(written) == call.len else {
+                throw TenderError("Fatal error: wrote only \(written) out of \(call.len) bytes")
+            }
+            try memory.store(Int32(SOLO5_R_OK.rawValue), at: address &+ writeResult)
+        }
+
+        let readLength = GuestAddress(MemoryLayout<hvt_hc_block_read>.offset(of: \.len)!)
+        let readResult = GuestAddress(MemoryLayout<hvt_hc_block_read>.offset(of: \.ret)!)
+        try tender.registerHypercall(HVT_HYPERCALL_BLOCK_READ) { address throws(TenderError) in
+            let call = try memory.load(hvt_hc_block_read.self, at: address)
+            guard let device = device(call.handle), device.admits(offset: call.offset, length: call.len) else {
+                return try memory.store(Int32(SOLO5_R_EINVAL.rawValue), at: address &+ readResult)
+            }
+            let read = try memory.withMutableBytes(at: call.data, count: call.len) { buffer in
+                retryingInterrupts { pread(device.descriptor.rawValue, buffer.baseAddress, buffer.count, off_t(call.offset)) }
+            }
+            guard read >= 0 else { throw .system("Fatal error when reading") }
+            guard UInt64(read) == call.len else {
+                throw TenderError("Fatal error: read only \(read) out of \(call.len) bytes")
+            }
+            try memory.store(call.len, at: address &+ readLength)
+            try memory.store(Int32(SOLO5_R_OK.rawValue), at: address &+ readResult)
+        }
+    }
+
+    public func seccompRules() -> [SeccompRule] {
+        devices.compactMap { $0 }.flatMap { device in
+            [.on(device.descriptor, "pread64", reason: "BLOCK_READ reads the backing storage"),
+             .on(device.descriptor, "pwrite64", reason: "BLOCK_WRITE writes the backing storage")]
+        }
+    }
+}
+
+/// Retries a system call that failed with EINTR.
+@inline(__always)
+private func retryingInterrupts(_ call: () -> Int) -> Int {
+    var result: Int
+    repeat { result = call() } while result < 0 && errno == EINTR
+    return result
+}
+
+/// Splits `PREFIX NAME=VALUE`, NAME being 1 to MFT_NAME_MAX ASCII letters
+/// and digits (the reference's `%67[A-Za-z0-9]=`).
+private func parseDeviceOption(_ option: String, prefix: String) -> (name: String, value: Substring)? {
+    guard option.hasPrefix(prefix) else { return nil }
+    let rest = option.dropFirst(prefix.count)
+    let name = rest.prefix { $0.isASCII && ($0.isLetter || $0.isNumber) }
+    guard !name.isEmpty, name.count <= Int(MFT_NAME_MAX),
+          rest.dropFirst(name.count).first == "=" else { return nil }
+    return (String(name), rest.dropFirst(name.count + 1))
+}

@@ -1,0 +1,171 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import HvtABI
+import Tender
+
+/// Networking: `--net:NAME=IFACE` (or `@NN`, a descriptor already open)
+/// backs the manifest's NET_BASIC entry NAME with a TAP interface.
+/// NET_WRITE sends one Ethernet frame, NET_READ receives one without
+/// blocking, and POLL reports the interface ready when a frame is waiting.
+public final class NetModule: TenderModule {
+    public static let name = "net"
+    public static let usage: String? = """
+        --net:NAME=IFACE | @NN (attach tap at IFACE or at fd @NN as network NAME)
+          [ --net-mac:NAME=HWADDR ] (set HWADDR for network NAME)
+        """
+
+    /// The Ethernet header a frame carries on top of the MTU.
+    static let headerLength: UInt64 = 14
+
+    typealias MAC = (UInt8, UInt8, UInt8, UInt8, UInt8, UInt8)
+
+    /// One attached interface, as the hypercalls see it.
+    struct Device {
+        var descriptor: FileDescriptor
+        /// MTU + Ethernet header: the largest frame.
+        var maxFrame: UInt64
+    }
+
+    /// Options, by manifest index, until setup.
+    private var taps: [Int: TapAttach.Attached] = [:]
+    private var macs: [Int: MAC] = [:]
+    /// Attached interfaces by manifest index (= guest handle), built by setup.
+    private var devices: [Device?] = []
+
+    public init() {}
+
+    public func handleOption(_ option: String, manifest: Manifest) throws(TenderError) -> Bool {
+        if let (name, value) = parseDeviceOption(option, prefix: "--net:") {
+            // One word of at most 19 characters, as `%19s` would read it.
+            let interface = String(value.drop { $0 == " " || $0 == "\t" || $0 == "\n" }
+                .prefix { $0 != " " && $0 != "\t" && $0 != "\n" }.prefix(19))
+            guard !interface.isEmpty else { return false }
+            guard let index = manifest.index(of: name, type: .netBasic) else {
+                Diagnostics.warn("Resource not declared in manifest: '\(name)'")
+                return false
+            }
+            switch TapAttach.attach(interface) {
+            case .success(let attached):
+                if let previous = taps[index], previous.descriptor != attached.descriptor { previous.descriptor.close() }
+                taps[index] = attached
+                return true
+            case .failure(let code):
+                Diagnostics.warn("Could not attach interface: \(interface): \(code)")
+                return false
+            }
+        }
+        if let (name, value) = parseDeviceOption(option, prefix: "--net-mac:") {
+            guard let mac = parseMAC(value) else { return false }
+            guard let index = manifest.index(of: name, type: .netBasic) else {
+                Diagnostics.warn("Resource not declared in manifest: '\(name)'")
+                return false
+            }
+            macs[index] = mac
+            return true
+        }
+        return false
+    }
+
+    public func setup(_ tender: ModuleSetup) throws(TenderError) {
+        guard !taps.isEmpty else { return }
+        let manifest = tender.manifest
+        devices = [Device?](repeating: nil, count: manifest.entries.count)
+        for (index, tap) in taps.sorted(by: { $0.key < $1.key }) {
+            var mac = macs[index] ?? (0, 0, 0, 0, 0, 0)
+            if mac == (0, 0, 0, 0, 0, 0) { mac = try TapAttach.generateMAC() }
+            let mtu = UInt16(clamping: tap.mtu)
+            var properties = manifest.entries[index].properties
+            properties.net_basic = mft_net_basic(mac: mac, mtu: mtu)
+            manifest.attach(index, properties: properties)
+            devices[index] = Device(descriptor: tap.descriptor, maxFrame: UInt64(mtu) + NetModule.headerLength)
+            try tender.registerPollDescriptor(tap.descriptor, handle: index)
+        }
+
+        // The handlers capture the table itself: it is complete now, and a
+        // lookup is an index into it.
+        let table = devices
+        @inline(__always) func device(_ handle: UInt64) -> Device? {
+            handle < UInt64(table.count) ? table[Int(handle)] : nil
+        }
+        let memory = tender.memory
+
+        let writeResult = GuestAddress(MemoryLayout<hvt_hc_net_write>.offset(of: \.ret)!)
+        try tender.registerHypercall(HVT_HYPERCALL_NET_WRITE) { address throws(TenderError) in
+            let call = try memory.load(hvt_hc_net_write.self, at: address)
+            guard let device = device(call.handle), call.len >= NetModule.headerLength,
+                  call.len <= device.maxFrame else {
+                return try memory.store(Int32(SOLO5_R_EINVAL.rawValue), at: address &+ writeResult)
+            }
+            let written = try memory.withBytes(at: call.data, count: call.len) { bytes in
+                retryingInterrupts { write(device.descriptor.rawValue, bytes.baseAddress, bytes.count) }
+            }
+            if written < 0 {
+                // A frame the interface has no room for is dropped, as on a wire.
+                guard errno == EAGAIN || errno == ENOBUFS else { throw .system("Fatal error when writing") }
+            } else if UInt64(written) != call.len {
+                throw TenderError("Fatal error: wrote only \(written) out of \(call.len) bytes")
+            }
+            try memory.store(Int32(SOLO5_R_OK.rawValue), at: address &+ writeResult)
+        }
+
+        let readLength = GuestAddress(MemoryLayout<hvt_hc_net_read>.offset(of: \.len)!)
+        let readResult = GuestAddress(MemoryLayout<hvt_hc_net_read>.offset(of: \.ret)!)
+        try tender.registerHypercall(HVT_HYPERCALL_NET_READ) { address throws(TenderError) in
+            let call = try memory.load(hvt_hc_net_read.self, at: address)
+            guard let device = device(call.handle), call.len >= device.maxFrame else {
+                return try memory.store(Int32(SOLO5_R_EINVAL.rawValue), at: address &+ readResult)
+            }
+            let read = try memory.withMutableBytes(at: call.data, count: call.len) { buffer in
+                retryingInterrupts { Glibc.read(device.descriptor.rawValue, buffer.baseAddress, buffer.count) }
+            }
+            if read > 0 {
+                try memory.store(UInt64(read), at: address &+ readLength)
+                try memory.store(Int32(SOLO5_R_OK.rawValue), at: address &+ readResult)
+            } else if read == 0 || errno == EAGAIN {
+                try memory.store(Int32(SOLO5_R_AGAIN.rawValue), at: address &+ readResult)
+            } else {
+                throw .system("Fatal error when reading")
+            }
+        }
+    }
+
+    public func seccompRules() -> [SeccompRule] {
+        devices.compactMap { $0 }.flatMap { device in
+            [.on(device.descriptor, "read", reason: "NET_READ receives a frame from the tap"),
+             .on(device.descriptor, "write", reason: "NET_WRITE sends a frame to the tap")]
+        }
+    }
+}
+
+/// `xx:xx:xx:xx:xx:xx`, each octet one or two hex digits.
+private func parseMAC(_ text: Substring) -> NetModule.MAC? {
+    let parts = text.split(separator: ":", omittingEmptySubsequences: false)
+    guard parts.count == 6 else { return nil }
+    var octets: [UInt8] = []
+    for part in parts {
+        guard (1...2).contains(part.count), part.allSatisfy({ $0.isHexDigit && $0.isASCII }),
+              let octet = UInt8(part, radix: 16) else { return nil }
+        octets.append(octet)
+    }
+    return (octets[0], octets[1], octets[2], octets[3], octets[4], octets[5])
+}
+
+/// Retries a system call that failed with EINTR.
+@inline(__always)
+private func retryingInterrupts(_ call: () -> Int) -> Int {
+    var result: Int
+    repeat { result = call() } while result < 0 && errno == EINTR
+    return result
+}
+
+/// Splits `PREFIX NAME=VALUE`, NAME being 1 to MFT_NAME_MAX ASCII letters
+/// and digits (the reference's `%67[A-Za-z0-9]=`).
+private func parseDeviceOption(_ option: String, prefix: String) -> (name: String, value: Substring)? {
+    guard option.hasPrefix(prefix) else { return nil }
+    let rest = option.dropFirst(prefix.count)
+    let name = rest.prefix { $0.isASCII && ($0.isLetter || $0.isNumber) }
+    guard !name.isEmpty, name.count <= Int(MFT_NAME_MAX),
+          rest.dropFirst(name.count).first == "=" else { return nil }
+    return (String(name), rest.dropFirst(name.count + 1))
+}

@@ -1,0 +1,167 @@
+import Foundation
+import Testing
+
+/// The net module on /dev/kvm: TAP interfaces in a network namespace made
+/// per test, the guests net_ping/net_2if (ARP + ICMP echo responders) and
+/// net_mtu, and the host's ping inside the same namespace.
+@Suite("Net module", .serialized)
+struct NetTests {
+    static let guestAddress = "10.0.0.2"
+    static let guestAddress1 = "10.1.0.2"
+
+    /// Starts net_ping (or net_2if) on tap0 (and tap1), waiting until the
+    /// tender has attached them.
+    private func serve(_ ns: NetNamespace, guest: String = "net_ping", options: [String] = [],
+                       interfaces: [String] = ["tap0"], arguments: [String]) throws -> Harness.Running {
+        let nets = interfaces.enumerated().map { "--net:service\($0.offset)=\($0.element)" }
+        let tender = try ns.tender(["--mem=32"] + options + nets + [try Harness.guest(guest)] + arguments)
+        for interface in interfaces { try ns.waitForCarrier(interface) }
+        return tender
+    }
+
+    private func expectAllReplies(_ ping: Harness.Outcome, _ count: Int, _ context: @autoclosure () -> String = "") {
+        let counts = ping.pingCounts
+        #expect(counts?.transmitted == count && counts?.received == count, "ping lost replies:\n\(ping)\n\(context())")
+        #expect(!ping.stdout.contains("wrong data byte"), "echoed payload differs:\n\(ping)")
+    }
+
+    private func expectSuccess(_ tender: Harness.Outcome, answered: Int) {
+        #expect(!tender.signaled && tender.status == 0, "\(tender)")
+        #expect(tender.stdout.contains("answered \(answered) echo requests"), "\(tender)")
+        #expect(tender.stdout.contains(" 0 bad") && tender.stdout.contains("SUCCESS") && !tender.output.contains("FAILURE"),
+                "\(tender)")
+    }
+
+    /// Replies with the payload intact (ping -p, checked by the guest on the
+    /// way in and by ping on the way back), full-size 1514-byte frames, the
+    /// MAC set with --net-mac used on the wire, and the malformed requests
+    /// the guest tries first rejected with SOLO5_R_EINVAL.
+    @Test func pingRepliesWithPayloadIntact() throws {
+        try Harness.requireKVM()
+        let ns = try NetNamespace()
+        defer { ns.delete() }
+        try ns.addTap("tap0", address: "10.0.0.1")
+        let mac = "02:5e:1f:00:c0:de"
+        let tender = try serve(ns, options: ["--net-mac:service0=\(mac)"], arguments: ["40", "deadbeef"])
+        let small = try ns.ping(Self.guestAddress, ["-c", "20", "-i", "0.01", "-W", "5", "-p", "deadbeef"])
+        // (While the tender runs: losing carrier flushes the neighbour.)
+        let neighbour = try ns.run([NetNamespace.ip, "neigh", "show", Self.guestAddress])
+        let full = try ns.ping(Self.guestAddress, ["-c", "20", "-i", "0.05", "-W", "5", "-p", "deadbeef", "-s", "1472", "-M", "do"])
+        let outcome = tender.wait(timeout: 60)
+        expectAllReplies(small, 20, "\(outcome)")
+        expectAllReplies(full, 20, "\(outcome)")
+        #expect(neighbour.stdout.contains(mac), "the guest's ARP replies carry the --net-mac address:\n\(neighbour)")
+        #expect(outcome.stdout.contains("MAC \(mac), MTU 1500"), "\(outcome)")
+        expectSuccess(outcome, answered: 40)
+    }
+
+    /// A flood of 3000 pings, none lost.
+    @Test func floodWithoutLoss() throws {
+        try Harness.requireKVM()
+        let ns = try NetNamespace()
+        defer { ns.delete() }
+        try ns.addTap("tap0", address: "10.0.0.1")
+        let tender = try serve(ns, arguments: ["3000"])
+        let started = Date()
+        let ping = try ns.ping(Self.guestAddress, ["-f", "-q", "-c", "3000", "-W", "5"])
+        let seconds = Date().timeIntervalSince(started)
+        let outcome = tender.wait(timeout: 30)
+        expectAllReplies(ping, 3000, "\(outcome)")
+        expectSuccess(outcome, answered: 3000)
+        print("flood: 3000 pings in \(Int(seconds * 1000)) ms")
+    }
+
+    /// Two interfaces served at once, each with its own flood.
+    @Test func twoInterfaces() throws {
+        try Harness.requireKVM()
+        let ns = try NetNamespace()
+        defer { ns.delete() }
+        try ns.addTap("tap0", address: "10.0.0.1")
+        try ns.addTap("tap1", address: "10.1.0.1")
+        let tender = try serve(ns, guest: "net_2if", interfaces: ["tap0", "tap1"], arguments: ["500"])
+        let second = try ns.spawn([NetNamespace.ping!, "-f", "-q", "-c", "500", "-W", "5", Self.guestAddress1])
+        let first = try ns.ping(Self.guestAddress, ["-f", "-q", "-c", "500", "-W", "5"])
+        let secondOutcome = second.wait(timeout: 60)
+        let outcome = tender.wait(timeout: 30)
+        expectAllReplies(first, 500, "\(outcome)")
+        expectAllReplies(secondOutcome, 500, "\(outcome)")
+        #expect(outcome.stdout.contains("[service0] answered 500 echo requests"), "\(outcome)")
+        #expect(outcome.stdout.contains("[service1] answered 500 echo requests"), "\(outcome)")
+        #expect(outcome.status == 0 && outcome.stdout.contains("SUCCESS") && !outcome.output.contains("FAILURE"), "\(outcome)")
+    }
+
+    /// The interface's MTU reaches the guest, and 9014-byte frames pass
+    /// both ways.
+    @Test func mtu9000() throws {
+        try Harness.requireKVM()
+        let ns = try NetNamespace()
+        defer { ns.delete() }
+        try ns.addTap("tap0", address: "10.0.0.1", mtu: 9000)
+        let mtu = try ns.tender(["--mem=32", "--net:service0=tap0", try Harness.guest("net_mtu")]).wait(timeout: 30)
+        #expect(mtu.status == 0 && mtu.stdout.contains("MTU is 9000") && mtu.stdout.contains("SUCCESS"), "\(mtu)")
+        // A generated MAC is unicast and locally administered.
+        let macLine = mtu.stdout.split(separator: "\n").first { $0.hasPrefix("MAC is ") }
+        let firstOctet = macLine.flatMap { UInt8($0.dropFirst("MAC is ".count).prefix(2), radix: 16) }
+        #expect(firstOctet.map { $0 & 0x03 == 0x02 } == true, "\(mtu)")
+
+        let tender = try serve(ns, arguments: ["5", "a5"])
+        let ping = try ns.ping(Self.guestAddress, ["-c", "5", "-i", "0.1", "-W", "5", "-p", "a5", "-s", "8972", "-M", "do"])
+        let outcome = tender.wait(timeout: 30)
+        expectAllReplies(ping, 5, "\(outcome)")
+        expectSuccess(outcome, answered: 5)
+    }
+
+    /// `--net:NAME=@NN`: a TAP descriptor opened by the parent (tapfd),
+    /// served like an interface, its MTU asked of the interface behind it.
+    @Test func preopenedDescriptor() throws {
+        try Harness.requireKVM()
+        let ns = try NetNamespace()
+        defer { ns.delete() }
+        try ns.addTap("tap0", address: "10.0.0.1", mtu: 4000)
+        let tapfd = Harness.executable("tapfd")
+        let mtu = try ns.spawn([tapfd, "tap0", Harness.executable("solo5-hvt"), "--mem=32", "--net:service0=@FD",
+                                try Harness.guest("net_mtu")]).wait(timeout: 30)
+        #expect(mtu.status == 0 && mtu.stdout.contains("MTU is 4000") && mtu.stdout.contains("SUCCESS"), "\(mtu)")
+
+        let tender = try ns.spawn([tapfd, "tap0", Harness.executable("solo5-hvt"), "--mem=32", "--net:service0=@FD",
+                                   try Harness.guest("net_ping"), "10"])
+        try ns.waitForCarrier("tap0")
+        let ping = try ns.ping(Self.guestAddress, ["-c", "10", "-i", "0.01", "-W", "5"])
+        let outcome = tender.wait(timeout: 30)
+        expectAllReplies(ping, 10, "\(outcome)")
+        expectSuccess(outcome, answered: 10)
+    }
+
+    /// Attach failures, each with the reference's message and status 1.
+    @Test(arguments: [
+        (["--net:nosuch=tap0"], "Resource not declared in manifest: 'nosuch'"),
+        (["--net-mac:nosuch=02:00:00:00:00:01", "--net:service0=tap0"], "Resource not declared in manifest: 'nosuch'"),
+        (["--net:service0=tap9"], "Could not attach interface: tap9: No such file or directory"),
+        (["--net:service0=tapdown"], "Could not attach interface: tapdown: Network is down"),
+        (["--net:service0=averyveryverylongname"], "Could not attach interface: averyveryverylongna: File name too long"),
+        (["--net:service0=lo"], "Could not attach interface: lo: Invalid argument"),
+        (["--net:service0=@7"], "Could not attach interface: @7: Bad file descriptor"),
+        (["--net:service0=@x"], "Could not attach interface: @x: Invalid argument"),
+        (["--net:service0=@99999999999"], "Could not attach interface: @99999999999: Numerical result out of range"),
+        (["--net-mac:service0=02:00:00:00:01", "--net:service0=tap0"], "Invalid option: `--net-mac:service0=02:00:00:00:01'"),
+        (["--net:service0="], "Invalid option: `--net:service0='"),
+    ])
+    func attachFailures(options: [String], message: String) throws {
+        try Harness.requireKVM()
+        let ns = try NetNamespace()
+        defer { ns.delete() }
+        try ns.addTap("tap0", address: "10.0.0.1")
+        try ns.addTap("tapdown", address: "10.2.0.1", up: false)
+        let outcome = try ns.tender(["--mem=32"] + options + [try Harness.guest("net_mtu")]).wait(timeout: 30)
+        #expect(!outcome.signaled && outcome.status == 1, "\(outcome)")
+        #expect(outcome.stderr.contains("solo5-hvt: \(message)"), "\(outcome)")
+        #expect(!outcome.stdout.contains("SUCCESS"), "\(outcome)")
+    }
+
+    @Test func declaredButNotAttached() throws {
+        try Harness.requireKVM()
+        let outcome = try Harness.run(["--mem=32", try Harness.guest("net_mtu")])
+        #expect(outcome.status == 1, "\(outcome)")
+        #expect(outcome.stderr.contains("Device 'service0' of type NET_BASIC declared but not attached."), "\(outcome)")
+    }
+}
