@@ -40,7 +40,7 @@ public final class BlockModule: TenderModule {
     public init() {}
 
     public func handleOption(_ option: String, manifest: Manifest) throws(TenderError) -> Bool {
-        if let (name, value) = parseDeviceOption(option, prefix: "--block:") {
+        if let (name, value) = Manifest.deviceOption(option, prefix: "--block:") {
             // The path is one word, as `%s` would read it.
             let path = value.drop { $0 == " " || $0 == "\t" || $0 == "\n" }
                 .prefix { $0 != " " && $0 != "\t" && $0 != "\n" }.prefix(Int(PATH_MAX))
@@ -54,7 +54,7 @@ public final class BlockModule: TenderModule {
             backing[index] = device
             return true
         }
-        if let (name, value) = parseDeviceOption(option, prefix: "--block-sector-size:") {
+        if let (name, value) = Manifest.deviceOption(option, prefix: "--block-sector-size:") {
             guard !value.isEmpty, value.allSatisfy({ $0.isASCII && $0.isNumber }) else { return false }
             guard let size = UInt16(value), size >= 512, size & (size - 1) == 0 else {
                 Diagnostics.warn("Block size must be a multiple of 2 greater than or equal 512")
@@ -95,9 +95,7 @@ public final class BlockModule: TenderModule {
             if attached.capacity < UInt64(blockSize) {
                 throw TenderError("\(name): Backing storage must be at least 1 block (\(blockSize) bytes) in size")
             }
-            var properties = manifest.entries[index].properties
-            properties.block_basic = mft_block_basic(capacity: attached.capacity, block_size: blockSize)
-            manifest.attach(index, properties: properties)
+            manifest.attach(index, properties: .block(capacity: attached.capacity, blockSize: blockSize))
             devices[index] = Device(descriptor: attached.descriptor, capacity: attached.capacity,
                                     blockSize: UInt64(blockSize))
         }
@@ -152,21 +150,4 @@ public final class BlockModule: TenderModule {
     }
 }
 
-/// Retries a system call that failed with EINTR.
-@inline(__always)
-private func retryingInterrupts(_ call: () -> Int) -> Int {
-    var result: Int
-    repeat { result = call() } while result < 0 && errno == EINTR
-    return result
-}
 
-/// Splits `PREFIX NAME=VALUE`, NAME being 1 to MFT_NAME_MAX ASCII letters
-/// and digits (the reference's `%67[A-Za-z0-9]=`).
-private func parseDeviceOption(_ option: String, prefix: String) -> (name: String, value: Substring)? {
-    guard option.hasPrefix(prefix) else { return nil }
-    let rest = option.dropFirst(prefix.count)
-    let name = rest.prefix { $0.isASCII && ($0.isLetter || $0.isNumber) }
-    guard !name.isEmpty, name.count <= Int(MFT_NAME_MAX),
-          rest.dropFirst(name.count).first == "=" else { return nil }
-    return (String(name), rest.dropFirst(name.count + 1))
-}

@@ -36,7 +36,7 @@ public final class NetModule: TenderModule {
     public init() {}
 
     public func handleOption(_ option: String, manifest: Manifest) throws(TenderError) -> Bool {
-        if let (name, value) = parseDeviceOption(option, prefix: "--net:") {
+        if let (name, value) = Manifest.deviceOption(option, prefix: "--net:") {
             // One word of at most 19 characters, as `%19s` would read it.
             let interface = String(value.drop { $0 == " " || $0 == "\t" || $0 == "\n" }
                 .prefix { $0 != " " && $0 != "\t" && $0 != "\n" }.prefix(19))
@@ -55,7 +55,7 @@ public final class NetModule: TenderModule {
                 return false
             }
         }
-        if let (name, value) = parseDeviceOption(option, prefix: "--net-mac:") {
+        if let (name, value) = Manifest.deviceOption(option, prefix: "--net-mac:") {
             guard let mac = parseMAC(value) else { return false }
             guard let index = manifest.index(of: name, type: .netBasic) else {
                 Diagnostics.warn("Resource not declared in manifest: '\(name)'")
@@ -75,9 +75,7 @@ public final class NetModule: TenderModule {
             var mac = macs[index] ?? (0, 0, 0, 0, 0, 0)
             if mac == (0, 0, 0, 0, 0, 0) { mac = try TapAttach.generateMAC() }
             let mtu = UInt16(clamping: tap.mtu)
-            var properties = manifest.entries[index].properties
-            properties.net_basic = mft_net_basic(mac: mac, mtu: mtu)
-            manifest.attach(index, properties: properties)
+            manifest.attach(index, properties: .net(mac: [mac.0, mac.1, mac.2, mac.3, mac.4, mac.5], mtu: mtu))
             devices[index] = Device(descriptor: tap.descriptor, maxFrame: UInt64(mtu) + NetModule.headerLength)
             try tender.registerPollDescriptor(tap.descriptor, handle: index)
         }
@@ -151,21 +149,4 @@ private func parseMAC(_ text: Substring) -> NetModule.MAC? {
     return (octets[0], octets[1], octets[2], octets[3], octets[4], octets[5])
 }
 
-/// Retries a system call that failed with EINTR.
-@inline(__always)
-private func retryingInterrupts(_ call: () -> Int) -> Int {
-    var result: Int
-    repeat { result = call() } while result < 0 && errno == EINTR
-    return result
-}
 
-/// Splits `PREFIX NAME=VALUE`, NAME being 1 to MFT_NAME_MAX ASCII letters
-/// and digits (the reference's `%67[A-Za-z0-9]=`).
-private func parseDeviceOption(_ option: String, prefix: String) -> (name: String, value: Substring)? {
-    guard option.hasPrefix(prefix) else { return nil }
-    let rest = option.dropFirst(prefix.count)
-    let name = rest.prefix { $0.isASCII && ($0.isLetter || $0.isNumber) }
-    guard !name.isEmpty, name.count <= Int(MFT_NAME_MAX),
-          rest.dropFirst(name.count).first == "=" else { return nil }
-    return (String(name), rest.dropFirst(name.count + 1))
-}

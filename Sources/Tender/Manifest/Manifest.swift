@@ -40,12 +40,17 @@ public final class Manifest {
         }
     }
 
+    /// What the guest learns about an attached device.
+    public enum Properties: Equatable {
+        case none
+        case block(capacity: UInt64, blockSize: UInt16)
+        case net(mac: [UInt8], mtu: UInt16)
+    }
+
     public struct Entry {
         public var name: String
         public var type: DeviceType
-        /// The device's properties as the guest will see them (capacity and
-        /// block size, or MAC and MTU), in the C union's layout.
-        public var properties: mft_entry.__Unnamed_union_u
+        public var properties: Properties
         public var attached: Bool
     }
 
@@ -89,7 +94,7 @@ public final class Manifest {
                     throw ManifestError("entry 0 is not the reserved first entry")
                 }
             }
-            entries.append(Entry(name: name, type: type, properties: raw.u, attached: false))
+            entries.append(Entry(name: name, type: type, properties: .none, attached: false))
         }
         self.entries = entries
     }
@@ -100,7 +105,7 @@ public final class Manifest {
     }
 
     /// Marks entry `index` attached with the properties the guest will see.
-    public func attach(_ index: Int, properties: mft_entry.__Unnamed_union_u) {
+    public func attach(_ index: Int, properties: Properties) {
         entries[index].properties = properties
         entries[index].attached = true
     }
@@ -117,9 +122,10 @@ public final class Manifest {
     /// fields (the backing descriptor) are left zero: the guest has no use
     /// for our file descriptor numbers.
     public func encoded() -> [UInt8] {
-        // Byte by byte into a zeroed buffer: copying the C structs and
-        // unions whole could carry their padding, and with it stale host
-        // stack bytes, into the guest.
+        // Field by field into a zeroed buffer: copying C structs and unions
+        // whole could carry their padding, and with it stale host bytes,
+        // into the guest. Host-private fields (the backing descriptor) stay
+        // zero: the guest has no use for our descriptor numbers.
         let header = Manifest.headerSize, size = Manifest.entrySize
         let nameOffset = MemoryLayout<mft_entry>.offset(of: \.name)!
         let typeOffset = MemoryLayout<mft_entry>.offset(of: \.type)!
@@ -138,22 +144,34 @@ public final class Manifest {
                 let base = header + index * size
                 for (i, byte) in entry.name.utf8.prefix(Int(MFT_NAME_MAX)).enumerated() { out[base + nameOffset + i] = byte }
                 out.storeBytes(of: entry.type.raw, toByteOffset: base + typeOffset, as: UInt32.self)
-                switch entry.type {
-                case .blockBasic:
-                    out.storeBytes(of: entry.properties.block_basic.capacity, toByteOffset: base + capacityOffset, as: UInt64.self)
-                    out.storeBytes(of: entry.properties.block_basic.block_size, toByteOffset: base + blockSizeOffset, as: UInt16.self)
-                case .netBasic:
-                    withUnsafeBytes(of: entry.properties.net_basic.mac) { mac in
-                        for i in 0..<6 { out[base + macOffset + i] = mac[i] }
-                    }
-                    out.storeBytes(of: entry.properties.net_basic.mtu, toByteOffset: base + mtuOffset, as: UInt16.self)
-                default:
+                switch entry.properties {
+                case .block(let capacity, let blockSize):
+                    out.storeBytes(of: capacity, toByteOffset: base + capacityOffset, as: UInt64.self)
+                    out.storeBytes(of: blockSize, toByteOffset: base + blockSizeOffset, as: UInt16.self)
+                case .net(let mac, let mtu):
+                    for (i, byte) in mac.prefix(6).enumerated() { out[base + macOffset + i] = byte }
+                    out.storeBytes(of: mtu, toByteOffset: base + mtuOffset, as: UInt16.self)
+                case .none:
                     break
                 }
                 out[base + attachedOffset] = entry.attached ? 1 : 0
             }
         }
         return bytes
+    }
+}
+
+extension Manifest {
+    /// Splits a device option `PREFIX NAME=VALUE`, NAME being 1 to
+    /// MFT_NAME_MAX ASCII letters and digits (the reference's
+    /// `%67[A-Za-z0-9]=`); nil when `option` is not of that form.
+    public static func deviceOption(_ option: String, prefix: String) -> (name: String, value: Substring)? {
+        guard option.hasPrefix(prefix) else { return nil }
+        let rest = option.dropFirst(prefix.count)
+        let name = rest.prefix { $0.isASCII && ($0.isLetter || $0.isNumber) }
+        guard !name.isEmpty, name.count <= Int(MFT_NAME_MAX),
+              rest.dropFirst(name.count).first == "=" else { return nil }
+        return (String(name), rest.dropFirst(name.count + 1))
     }
 }
 

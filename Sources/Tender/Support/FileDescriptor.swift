@@ -60,3 +60,11 @@ public struct FileDescriptor: Equatable, Hashable, Sendable {
         return .success(done)
     }
 }
+
+/// Retries a system call that failed with EINTR; returns its result.
+@inline(__always)
+public func retryingInterrupts(_ call: () -> Int) -> Int {
+    var result: Int
+    repeat { result = call() } while result < 0 && errno == EINTR
+    return result
+}
