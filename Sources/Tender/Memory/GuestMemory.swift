@@ -12,7 +12,9 @@ public typealias GuestAddress = UInt64
 /// outlives the closure it is lent to.
 public final class GuestMemory {
     public let size: UInt64
-    private let base: UnsafeMutableRawPointer
+    // Internal (not private) only so the accessors below can be inlined
+    // into modules' hypercall handlers; nothing outside this file uses it.
+    @usableFromInline let base: UnsafeMutableRawPointer
 
     public init(size: UInt64) throws(TenderError) {
         // Fresh anonymous memory is zero-filled, which the guest relies on
@@ -31,7 +33,7 @@ public final class GuestMemory {
 
     /// The one check every guest access goes through: `[address, address +
     /// count)` must lie inside guest memory, without overflow.
-    @inline(__always)
+    @inlinable @inline(__always)
     public func checkedOffset(_ address: GuestAddress, count: UInt64) throws(TenderError) -> Int {
         let (end, overflow) = address.addingReportingOverflow(count)
         guard !overflow, end <= size else {
@@ -41,21 +43,21 @@ public final class GuestMemory {
     }
 
     /// Reads a value of trivial type `T` at `address`.
-    @inline(__always)
+    @inlinable @inline(__always)
     public func load<T: BitwiseCopyable>(_ type: T.Type, at address: GuestAddress) throws(TenderError) -> T {
         let offset = try checkedOffset(address, count: UInt64(MemoryLayout<T>.size))
         return base.loadUnaligned(fromByteOffset: offset, as: T.self)
     }
 
     /// Writes a value of trivial type `T` at `address`.
-    @inline(__always)
+    @inlinable @inline(__always)
     public func store<T: BitwiseCopyable>(_ value: T, at address: GuestAddress) throws(TenderError) {
         let offset = try checkedOffset(address, count: UInt64(MemoryLayout<T>.size))
         base.storeBytes(of: value, toByteOffset: offset, as: T.self)
     }
 
     /// Lends `count` bytes at `address` for reading (e.g. to write(2) them out).
-    @inline(__always)
+    @inlinable @inline(__always)
     public func withBytes<R>(at address: GuestAddress, count: UInt64,
                              _ body: (UnsafeRawBufferPointer) -> R) throws(TenderError) -> R {
         let offset = try checkedOffset(address, count: count)
@@ -63,7 +65,7 @@ public final class GuestMemory {
     }
 
     /// Lends `count` bytes at `address` for writing (e.g. to read(2) into them).
-    @inline(__always)
+    @inlinable @inline(__always)
     public func withMutableBytes<R>(at address: GuestAddress, count: UInt64,
                                     _ body: (UnsafeMutableRawBufferPointer) -> R) throws(TenderError) -> R {
         let offset = try checkedOffset(address, count: count)
