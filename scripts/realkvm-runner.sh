@@ -5,7 +5,11 @@
 # one line per case and a final "REALKVM-RESULT: N passed, M failed, K skipped",
 # then powers the machine off.
 #
-# Cases: name | env | status | expect | args   (see scripts/realkvm).
+# Cases: name | env | status | expect | args [| with]  (format, placeholders
+# and the with command: see the header of Tests/Guests/cases.txt). TAPs are
+# made here directly (this VM has no other network); iputils ping is packed
+# as /usr/local/bin/ping (busybox's lacks -f and -M) and is what `ping`
+# means in with commands.
 # Run by hand (not as PID 1) it skips the setup and the power-off; RK_ONLY,
 # RK_TENDER, RK_REF, RK_CASES, RK_GUESTS override the paths.
 
@@ -16,11 +20,14 @@ TENDER=${RK_TENDER:-/bin/solo5-hvt}
 REF=${RK_REF:-/bin/solo5-hvt-ref}
 CASES=${RK_CASES:-/cases.txt}
 GUESTS=${RK_GUESTS:-/guests}
-only= repeat=3 case_timeout=60 libpath=
+only= repeat=3 case_timeout=60 with_grace=5 libpath=
 [ -f /etc/realkvm.conf ] && [ -z "$RK_CASES" ] && . /etc/realkvm.conf
 [ -n "$RK_ONLY" ] && only=$RK_ONLY
 [ -n "$libpath" ] && LD_LIBRARY_PATH=$libpath && export LD_LIBRARY_PATH
 TMP=${TMPDIR:-/tmp}/realkvm.$$
+CASEDIR=$TMP/case
+PING=${RK_PING:-/usr/local/bin/ping}
+TAPS= with=
 pid1=0
 [ $$ = 1 ] && pid1=1
 
@@ -92,27 +99,121 @@ trim() { # trim STRING -> R
   R=${R%"${R##*[![:space:]]}"}
 }
 
-# run BIN ARGS...: sets ST (exit status), MS (boot→exit ms); output in $TMP/out
+# run BIN ARGS...: runs the tender (and $with, see cases.txt) with the
+# case's resources made by prepare; sets ST (exit status), MS (boot→exit
+# ms), WST (the with command's status); output in $TMP/out, $TMP/with.
 run() {
   bin=$1; shift
   now_ms; t0=$NOW
-  timeout "$case_timeout" "$bin" "$@" </dev/null >"$TMP/out" 2>&1
+  timeout "$case_timeout" "$bin" "$@" </dev/null >"$TMP/out" 2>&1 &
+  tpid=$!
+  WST=
+  if [ -n "$with" ]; then
+    sleep 1
+    i=0
+    for t in $TAPS; do # until every tap has carrier (≤ 10 s) or the tender exits
+      while [ $i -lt 500 ] && kill -0 "$tpid" 2>/dev/null; do
+        c=
+        read -r c <"/sys/class/net/$t/carrier" 2>/dev/null
+        [ "$c" = 1 ] && break
+        sleep 0.02; i=$((i + 1))
+      done
+    done
+    # In a session of its own, to be ended as a whole. busybox sh runs its
+    # own applets before PATH: name iputils ping by path.
+    (cd "$CASEDIR" && exec setsid sh -c "ping() { $PING \"\$@\"; }; $with") \
+      </dev/null >"$TMP/with" 2>&1 &
+    wpid=$!
+  fi
+  wait "$tpid"
   ST=$?
   now_ms; MS=$((NOW - t0))
+  if [ -n "$with" ]; then
+    # the with command gets $with_grace s more after the tender's exit
+    i=0
+    while kill -0 "$wpid" 2>/dev/null && [ $i -lt $((with_grace * 10)) ]; do
+      sleep 0.1; i=$((i + 1))
+    done
+    if kill -0 "$wpid" 2>/dev/null; then
+      kill -TERM "-$wpid" 2>/dev/null
+      echo "(killed $with_grace s after the tender exited)" >>"$TMP/with"
+    fi
+    wait "$wpid"
+    WST=$?
+  fi
 }
 
-# taps named in the arguments (--net:x=tapN) are created up front
-make_taps() {
-  for a in "$@"; do
-    case "$a" in
-      *=tap*) t=${a##*=} ;;
-      *) continue ;;
+# prepare RAWARGS: a fresh $CASEDIR; the placeholders of RAWARGS resolved
+# into R: {NAME} → guest, {disk:BYTES} → a new zero-filled file, {tapN} and
+# {tapN:mtu=M} → tapN, made and addressed 10.N.0.1/24 (names in $TAPS).
+# On a bad placeholder R is empty and BAD says why.
+prepare() {
+  s=$1 out= ndisk=0 BAD= TAPS=
+  rm -rf "$CASEDIR"
+  mkdir -p "$CASEDIR"
+  while :; do
+    case "$s" in *'{'*) ;; *) break ;; esac
+    out=$out${s%%\{*}
+    s=${s#*\{}
+    case "$s" in *'}'*) ;; *) BAD="unclosed placeholder"; break ;; esac
+    tok=${s%%\}*}
+    s=${s#*\}}
+    case "$tok" in
+      disk:*)
+        bytes=${tok#disk:}
+        case "$bytes" in ''|*[!0-9]*) BAD="bad placeholder {$tok}"; break ;; esac
+        f=$CASEDIR/disk$ndisk.img
+        ndisk=$((ndisk + 1))
+        truncate -s "$bytes" "$f" || { BAD="cannot create $f"; break; }
+        out=$out$f ;;
+      tap[0-3]|tap[0-3]:mtu=*)
+        t=${tok%%:*} mtu=
+        case "$tok" in *:*) mtu=${tok#*:mtu=} ;; esac
+        case "$mtu" in *[!0-9]*) BAD="bad placeholder {$tok}"; break ;; esac
+        case " $TAPS " in
+          *" $t "*) ;;
+          *) TAPS="$TAPS $t"
+             tunctl -t "$t" >/dev/null 2>&1 &&
+               ifconfig "$t" "10.${t#tap}.0.1" netmask 255.255.255.0 up ||
+               { BAD="cannot create $t"; break; } ;;
+        esac
+        if [ -n "$mtu" ]; then ifconfig "$t" mtu "$mtu" || { BAD="cannot set $t mtu $mtu"; break; }; fi
+        out=$out$t ;;
+      *[!A-Za-z0-9_-]*|'') BAD="bad placeholder {$tok}"; break ;;
+      *) out=$out$GUESTS/$tok.hvt ;;
     esac
-    [ -d "/sys/class/net/$t" ] && continue
-    tunctl -t "$t" >/dev/null 2>&1 &&
-      ifconfig "$t" 10.0.0.1 netmask 255.255.255.0 up ||
-      echo "  warning: could not create $t"
   done
+  R=$out$s
+  [ -z "$BAD" ] || R=
+}
+
+# teardown: removes what prepare made
+teardown() {
+  for t in $TAPS; do tunctl -d "$t" >/dev/null 2>&1; done
+  TAPS=
+  rm -rf "$CASEDIR"
+}
+
+# run_case BIN: prepare, run, check, teardown (sets why)
+run_case() {
+  rbin=$1
+  prepare "$args"
+  if [ -n "$BAD" ]; then
+    teardown
+    ST= MS=0 WST=
+    why="setup: $BAD"
+    : >"$TMP/out"; : >"$TMP/with"
+    return
+  fi
+  set -f
+  IFS=' '
+  # shellcheck disable=SC2086
+  set -- $R
+  unset IFS
+  set +f
+  run "$rbin" "$@"
+  teardown
+  check
 }
 
 # check: compares ST and $TMP/out with $want and $expect; sets why ('' = ok)
@@ -133,6 +234,17 @@ check() {
   done
   unset IFS
   set +f
+  [ -z "$with" ] || [ "$WST" = 0 ] || why="${why:+$why; }with command exited ${WST:-?}"
+}
+
+# report: the tender's (and with command's) output, indented
+report() {
+  echo "  --- output ($1 $args) ---"
+  head -n 60 "$TMP/out" | sed 's/^/  | /'
+  if [ -n "$with" ]; then
+    echo "  --- with: $with (status $WST) ---"
+    tail -n 30 "$TMP/with" | sed 's/^/  | /'
+  fi
 }
 
 lineno=0
@@ -149,7 +261,10 @@ while IFS= read -r line || [ -n "$line" ]; do
   trim "${rest%%|*}"; env=$R; rest=${rest#*|}
   trim "${rest%%|*}"; want=$R; rest=${rest#*|}
   trim "${rest%%|*}"; expect=$R; rest=${rest#*|}
-  trim "$rest"; args=$R
+  case "$rest" in # args, then with: the rest of the line
+    *'|'*) trim "${rest%%|*}"; args=$R; trim "${rest#*|}"; with=$R ;;
+    *) trim "$rest"; args=$R; with= ;;
+  esac
 
   [ -n "$only" ] && [ "$name" != "$only" ] && continue
   case "$env" in
@@ -160,34 +275,25 @@ while IFS= read -r line || [ -n "$line" ]; do
     *) echo "FAIL $name: unknown env '$env'"; fail=$((fail + 1)); continue ;;
   esac
 
-  args=$(printf '%s\n' "$args" | sed "s#{\([^}]*\)}#$GUESTS/\1.hvt#g")
-  set -f
-  IFS=' '
-  # shellcheck disable=SC2086
-  set -- $args
-  unset IFS
-  set +f
-  make_taps "$@"
-
-  run "$TENDER" "$@"
-  check
+  now_ms; c0=$NOW
+  run_case "$TENDER"
+  now_ms; cms=$((NOW - c0))
   if [ -z "$why" ]; then
-    echo "ok $name ($MS ms)"
+    echo "ok $name ($MS ms${with:+; case $cms ms})"
     pass=$((pass + 1))
   else
     echo "FAIL $name: $why"
-    echo "  --- output ($TENDER $args) ---"
-    head -n 60 "$TMP/out" | sed 's/^/  | /'
+    report "$TENDER"
     fail=$((fail + 1))
   fi
   tms=$MS
 
   if [ -x "$REF" ]; then
     twhy=$why # keep the tender's verdict
-    run "$REF" "$@"
+    run_case "$REF"
     rms=$MS
-    check
     echo "  ref $name: status $ST, ${why:-as expected} ($rms ms)"
+    [ -z "$why" ] || [ -z "$with" ] || report "$REF" | tail -n 12
     why=$twhy
   fi
 
@@ -197,8 +303,8 @@ while IFS= read -r line || [ -n "$line" ]; do
       if [ -z "$why" ]; then
         tl=$tms; rl=${rms:-}; k=1
         while [ $k -lt "$repeat" ]; do
-          run "$TENDER" "$@"; tl="$tl $MS"
-          if [ -x "$REF" ]; then run "$REF" "$@"; rl="$rl $MS"; fi
+          run_case "$TENDER"; tl="$tl $MS"
+          if [ -x "$REF" ]; then run_case "$REF"; rl="$rl $MS"; fi
           k=$((k + 1))
         done
         echo "  time $name: tender ms [$tl]${rl:+ ref ms [$rl]}"

@@ -69,10 +69,12 @@ enum Harness {
             try self.init(program: Harness.executable(tender), arguments)
         }
 
-        /// Runs any program the same way (e.g. `ip netns exec NS TENDER ...`).
-        init(program: String, _ arguments: [String]) throws {
+        /// Runs any program the same way (e.g. `ip netns exec NS TENDER ...`),
+        /// in `directory` if given.
+        init(program: String, _ arguments: [String], directory: URL? = nil) throws {
             process.executableURL = URL(fileURLWithPath: program)
             process.arguments = arguments
+            if let directory { process.currentDirectoryURL = directory }
             process.standardOutput = out
             process.standardError = err
             process.standardInput = FileHandle.nullDevice

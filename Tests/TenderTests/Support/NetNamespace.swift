@@ -68,6 +68,18 @@ final class NetNamespace {
         Issue.record("\(interface) never got carrier: the tender did not attach it")
     }
 
+    /// Kills every process still inside (e.g. a ping left behind).
+    func killAll() {
+        guard let pids = try? Harness.run(program: NetNamespace.ip, ["netns", "pids", name], timeout: 10) else { return }
+        for pid in pids.stdout.split(whereSeparator: \.isWhitespace).compactMap({ Int32($0) }) { kill(pid, SIGKILL) }
+    }
+
+    /// Whether a tender has attached `interface` (it has carrier).
+    func hasCarrier(_ interface: String) -> Bool {
+        (try? Harness.run(program: NetNamespace.ip, ["-n", name, "link", "show", interface], timeout: 10))?
+            .stdout.contains("LOWER_UP") ?? false
+    }
+
     @discardableResult
     private func inside(_ command: [String]) throws -> Harness.Outcome {
         try NetNamespace.ip(["netns", "exec", name] + command)
