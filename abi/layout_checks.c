@@ -4,6 +4,7 @@
  */
 #include "hvt_abi.h"
 #include "mft_abi.h"
+#include "hvt_ring.h"
 
 #define CHECK(cond) _Static_assert(cond, #cond)
 
@@ -28,3 +29,27 @@ CHECK(sizeof(struct hvt_hc_poll) == 24);
 CHECK(sizeof(struct hvt_hc_halt) == 16);
 CHECK(sizeof(struct hvt_hc_block_read) == 40);
 CHECK(sizeof(struct hvt_hc_net_read) == 32);
+
+/* The ring (hvt_ring.h): the offsets the reference's guests and tender use. */
+CHECK(sizeof(struct hvt_ring_entry) == 32);
+CHECK(offsetof(struct hvt_ring_entry, handle) == 4);
+CHECK(offsetof(struct hvt_ring_entry, data) == 8);
+CHECK(offsetof(struct hvt_ring_entry, len) == 16);
+CHECK(offsetof(struct hvt_ring_entry, id) == 20);
+CHECK(sizeof(struct hvt_ring_commit) == 16);
+CHECK(offsetof(struct hvt_ring_commit, ret) == 4);
+CHECK(offsetof(struct hvt_ring_commit, len) == 8);
+CHECK(offsetof(struct hvt_ring, ent_tail) == 0);
+CHECK(offsetof(struct hvt_ring, com_head) == 4);
+CHECK(offsetof(struct hvt_ring, ent_head) == 64);
+CHECK(offsetof(struct hvt_ring, com_tail) == 68);
+CHECK(offsetof(struct hvt_ring, needs_kick) == 72);
+CHECK(offsetof(struct hvt_ring, entries) == 128);
+CHECK(offsetof(struct hvt_ring, entries) == HVT_RING_ENTRIES_OFFSET);
+CHECK(offsetof(struct hvt_ring, commits) == 128 + 32 * HVT_RING_SIZE);
+CHECK(offsetof(struct hvt_ring, commits) == HVT_RING_COMMITS_OFFSET);
+CHECK(sizeof(struct hvt_ring) == 49280);
+CHECK((HVT_RING_SIZE & HVT_RING_MASK) == 0);
+CHECK(offsetof(struct hvt_boot_info, host_features) == 40);
+CHECK(offsetof(struct hvt_boot_info, guest_features) == 44);
+CHECK(offsetof(struct hvt_boot_info, net_ring) == 48);

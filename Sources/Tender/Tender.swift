@@ -66,16 +66,31 @@ public enum Tender {
 
         ExitSignals.install()
 
-        let (memorySize, adjusted) = try X86Layout.guestMemorySize(requested: requestedMemory)
-        if adjusted { Diagnostics.warn("adjusting memory to \(memorySize) bytes") }
-        let machine = try Machine(memorySize: memorySize)
-        let plan = try LoadPlan.make(for: elf, memorySize: memorySize, minimumBase: X86Layout.guestMinBase)
+        let (requestedSize, adjusted) = try X86Layout.guestMemorySize(requested: requestedMemory)
+        if adjusted { Diagnostics.warn("adjusting memory to \(requestedSize) bytes") }
+        // A module may share a region with the guest above its memory (the
+        // net ring, when a net device is attached); the ABI has room for one.
+        let reservations = zip(modules, moduleTypes).compactMap { module, type -> (String, UInt64)? in
+            let size = module.sharedRegionSize()
+            return size > 0 ? (type.name, size) : nil
+        }
+        guard reservations.count <= 1 else {
+            throw TenderError("Modules `\(reservations[0].0)' and `\(reservations[1].0)' both reserve shared memory")
+        }
+        let layout = X86Layout.reserving(reservations.first?.1 ?? 0, above: requestedSize)
+        if reservations.first != nil && layout.region == nil {
+            Diagnostics.warn("Not enough guest memory for ring allocation")
+        }
+        let machine = try Machine(guestSize: layout.guest, mappedSize: layout.mapped)
+        // The executable must fit in the guest's own memory, below the region.
+        let plan = try LoadPlan.make(for: elf, memorySize: layout.guest, minimumBase: X86Layout.guestMinBase)
         try machine.memory.load(plan, from: elf)
         elf.close()
         try machine.setUpVCPU(entry: plan.entry)
 
-        let setup = ModuleSetup(memory: machine.memory, manifest: manifest,
-                                hypercalls: HypercallTable(), waitset: try Waitset())
+        let setup = ModuleSetup(machine: machine, manifest: manifest, hypercalls: HypercallTable(),
+                                waitset: try Waitset(),
+                                region: layout.region.map { (reservations[0].0, $0) })
         for (module, type) in zip(modules, moduleTypes) {
             setup.currentModule = type.name
             try module.setup(setup)
@@ -83,7 +98,8 @@ public enum Tender {
         try checkAllAttached(manifest)
 
         try BootInfo.write(into: machine.memory, kernelEnd: plan.end, cpuCycleFrequency: machine.cpuCycleFrequency,
-                           manifest: manifest.encoded(), commandLine: commandLine)
+                           manifest: manifest.encoded(), commandLine: commandLine,
+                           hostFeatures: setup.hostFeatures, netRing: setup.netRing)
 
         // Seal the syscall policy: from here on the tender can do only what
         // the modules said they would.

@@ -13,6 +13,14 @@
  * larger than MTU + 14 or shorter than 14, a receive buffer smaller than
  * MTU + 14) return SOLO5_R_EINVAL, unless the first argument is "nocheck"
  * (for tenders that leave those checks to the guest's bindings).
+ *
+ * Built as net_ring (RING defined), it moves every frame through the ring
+ * (hvt_ring.h) and fails if the tender does not offer ring I/O. Frames are
+ * received into a pool of buffers and each reply is sent from where it was
+ * received (no copy); a buffer is reused once the host has consumed the
+ * write that sends it. The checks of malformed requests become: bad writes
+ * (dropped by the host, which has no way to report them) followed by reads
+ * with a bad handle or a short buffer, which must commit SOLO5_R_EINVAL.
  */
 #include "devices.h"
 
@@ -46,6 +54,41 @@ static struct netif ifs[NIF] = {
 };
 
 static uint8_t frame[MAX_FRAME + 16] __attribute__((aligned(8)));
+
+#ifdef RING
+/* Receive buffers; pool_entry[i] is the ring entry that sends pool[i]. */
+#define POOL 64
+static uint8_t pool[POOL][HVT_RING_BUF_SIZE] __attribute__((aligned(64)));
+static uint32_t pool_entry[POOL];
+static bool pool_busy[POOL];
+static unsigned pool_next;
+
+static uint8_t *rx_buffer(void)
+{
+    while (pool_busy[pool_next] && !kit_ring_consumed(pool_entry[pool_next]))
+        kit_cpu_relax();
+    pool_busy[pool_next] = false;
+    return pool[pool_next];
+}
+
+static int net_read(uint64_t h, uint8_t *buf, size_t *len) { return kit_ring_net_read(h, buf, len); }
+
+/* Sends the frame in the current pool buffer, which is then in flight. */
+static int net_reply(uint64_t h, uint8_t *buf, size_t len)
+{
+    pool_entry[pool_next] = kit_ring_net_write_nocopy(h, buf, len);
+    pool_busy[pool_next] = true;
+    pool_next = (pool_next + 1) % POOL;
+    return SOLO5_R_OK;
+}
+
+static int net_send(uint64_t h, const uint8_t *buf, size_t len) { return kit_ring_net_write(h, buf, len); }
+#else
+static uint8_t *rx_buffer(void) { return frame; }
+static int net_read(uint64_t h, uint8_t *buf, size_t *len) { return kit_net_read(h, buf, len); }
+static int net_reply(uint64_t h, uint8_t *buf, size_t len) { return kit_net_write(h, buf, len); }
+static int net_send(uint64_t h, const uint8_t *buf, size_t len) { return kit_net_write(h, buf, len); }
+#endif
 static uint8_t pattern[16];
 static size_t pattern_len;
 static int failures;
@@ -90,6 +133,19 @@ static void expect(const char *what, int got, int want)
 static void check_invalid(struct netif *n)
 {
     size_t len;
+#ifdef RING
+    uint64_t bad_handles[] = { 0, NIF + 1, 64, ~0ULL };
+    kit_ring_net_write_nocopy(n->h, frame, n->mtu + ETH_HLEN + 1);
+    kit_ring_net_write_nocopy(n->h, frame, ETH_HLEN - 1);
+    for (unsigned i = 0; i < sizeof bad_handles / sizeof bad_handles[0]; i++)
+        kit_ring_net_write_nocopy(bad_handles[i], frame, 60);
+    len = n->mtu + ETH_HLEN - 1;
+    expect("ring read into MTU + 13 bytes", net_read(n->h, frame, &len), SOLO5_R_EINVAL);
+    for (unsigned i = 0; i < sizeof bad_handles / sizeof bad_handles[0]; i++) {
+        len = MAX_FRAME;
+        expect("ring read from a bad handle", net_read(bad_handles[i], frame, &len), SOLO5_R_EINVAL);
+    }
+#endif
     expect("write of MTU + 15 bytes", kit_net_write(n->h, frame, n->mtu + ETH_HLEN + 1), SOLO5_R_EINVAL);
     expect("write of 13 bytes", kit_net_write(n->h, frame, ETH_HLEN - 1), SOLO5_R_EINVAL);
     len = n->mtu + ETH_HLEN - 1;
@@ -117,7 +173,7 @@ static void send_garp(struct netif *n)
     memcpy(f + 22, n->mac, 6);
     memcpy(f + 28, n->ip, 4);
     memcpy(f + 38, n->ip, 4);
-    expect("gratuitous ARP", kit_net_write(n->h, f, 60), SOLO5_R_OK);
+    expect("gratuitous ARP", net_send(n->h, f, 60), SOLO5_R_OK);
 }
 
 /* ARP request for our address: turn it into the reply. */
@@ -192,7 +248,8 @@ static unsigned drain(struct netif *n)
     unsigned frames = 0;
     for (;;) {
         size_t len = n->mtu + ETH_HLEN;
-        int r = kit_net_read(n->h, frame, &len);
+        uint8_t *frame = rx_buffer();
+        int r = net_read(n->h, frame, &len);
         if (r == SOLO5_R_AGAIN)
             return frames;
         if (r != SOLO5_R_OK || len > n->mtu + ETH_HLEN) {
@@ -207,7 +264,7 @@ static unsigned drain(struct netif *n)
         case 0x0806: reply = arp(n, frame, len); break;
         case 0x0800: reply = echo(n, frame, len); break;
         }
-        if (reply && kit_net_write(n->h, frame, len) != SOLO5_R_OK) {
+        if (reply && net_reply(n->h, frame, len) != SOLO5_R_OK) {
             expect("write", SOLO5_R_EUNSPEC, SOLO5_R_OK);
             return frames;
         }
@@ -243,6 +300,12 @@ int main(int argc, char **argv)
         kit_println("FAILURE: usage: net_ping [nocheck] [COUNT [PATTERN]]");
         return 1;
     }
+#ifdef RING
+    if (kit_ring() == NULL) {
+        kit_println("FAILURE: the tender does not offer ring I/O");
+        return 1;
+    }
+#endif
     for (int i = 0; i < NIF; i++) {
         struct netif *n = &ifs[i];
         int64_t h = dev_lookup(n->name, MFT_DEV_NET_BASIC);
@@ -259,6 +322,12 @@ int main(int argc, char **argv)
             kit_println("FAILURE: implausible MTU");
             return 1;
         }
+#ifdef RING
+        if (n->mtu + ETH_HLEN > HVT_RING_BUF_SIZE) {
+            kit_println("FAILURE: MTU too large for the ring's buffers");
+            return 1;
+        }
+#endif
         kit_puts("[");
         kit_puts(n->name);
         kit_puts("] serving ping on ");
@@ -271,6 +340,9 @@ int main(int argc, char **argv)
         put_mac(n->mac);
         kit_puts(", MTU ");
         kit_put_udec(n->mtu);
+#ifdef RING
+        kit_puts(", ring I/O");
+#endif
         kit_println("");
         if (check)
             check_invalid(n);

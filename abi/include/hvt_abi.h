@@ -120,4 +120,7 @@ typedef enum {
     SOLO5_R_EUNSPEC = 3
 } solo5_result_t;
 
+/* The shared ring of HVT_FEATURE_RING_IO. */
+#include "hvt_ring.h"
+
 #endif

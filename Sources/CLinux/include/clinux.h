@@ -7,6 +7,7 @@
 #define CLINUX_H
 
 #include <linux/kvm.h>
+#include <stdint.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/ioctl.h>
@@ -20,6 +21,7 @@ static const unsigned long CKVM_GET_SUPPORTED_CPUID = KVM_GET_SUPPORTED_CPUID;
 static const unsigned long CKVM_CREATE_VCPU = KVM_CREATE_VCPU;
 static const unsigned long CKVM_SET_USER_MEMORY_REGION = KVM_SET_USER_MEMORY_REGION;
 static const unsigned long CKVM_IOEVENTFD = KVM_IOEVENTFD;
+static const uint32_t CKVM_IOEVENTFD_FLAG_PIO = KVM_IOEVENTFD_FLAG_PIO;
 static const unsigned long CKVM_SET_CPUID2 = KVM_SET_CPUID2;
 static const unsigned long CKVM_GET_SREGS = KVM_GET_SREGS;
 static const unsigned long CKVM_SET_SREGS = KVM_SET_SREGS;
@@ -123,6 +125,61 @@ static inline int clinux_if_ethtool_set(int sock, const char *name, uint32_t cmd
     clinux_ifreq_init(&ifr, name);
     ifr.ifr_data = (void *)&eval;
     return ioctl(sock, SIOCETHTOOL, &ifr);
+}
+
+/*
+ * Atomic accesses to 32-bit words of guest memory shared with a running
+ * guest (the net ring). Only GuestMemory calls these, with addresses it
+ * checked; the guest may write the same words at any time.
+ */
+static inline uint32_t clinux_load_acquire32(const void *p)
+{
+    return __atomic_load_n((const uint32_t *)p, __ATOMIC_ACQUIRE);
+}
+
+static inline uint32_t clinux_load_relaxed32(const void *p)
+{
+    return __atomic_load_n((const uint32_t *)p, __ATOMIC_RELAXED);
+}
+
+static inline uint64_t clinux_load_relaxed64(const void *p)
+{
+    return __atomic_load_n((const uint64_t *)p, __ATOMIC_RELAXED);
+}
+
+static inline void clinux_store_release32(void *p, uint32_t v)
+{
+    __atomic_store_n((uint32_t *)p, v, __ATOMIC_RELEASE);
+}
+
+static inline void clinux_store_relaxed32(void *p, uint32_t v)
+{
+    __atomic_store_n((uint32_t *)p, v, __ATOMIC_RELAXED);
+}
+
+/* Full barrier (mfence on x86): orders a store before a later load. */
+static inline void clinux_fence(void)
+{
+    __atomic_thread_fence(__ATOMIC_SEQ_CST);
+}
+
+/* Spin-wait hint. */
+static inline void clinux_cpu_relax(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_ia32_pause();
+#endif
+}
+
+/* A flag shared between the tender's own threads. */
+static inline uint32_t clinux_flag_get(const uint32_t *p)
+{
+    return __atomic_load_n(p, __ATOMIC_ACQUIRE);
+}
+
+static inline void clinux_flag_set(uint32_t *p, uint32_t v)
+{
+    __atomic_store_n(p, v, __ATOMIC_RELEASE);
 }
 
 #endif

@@ -32,6 +32,8 @@ public final class NetModule: TenderModule {
     private var macs: [Int: MAC] = [:]
     /// Attached interfaces by manifest index (= guest handle), built by setup.
     private var devices: [Device?] = []
+    /// The ring I/O thread, when the feature is offered.
+    private var ring: NetRing?
 
     public init() {}
 
@@ -65,6 +67,12 @@ public final class NetModule: TenderModule {
             return true
         }
         return false
+    }
+
+    /// With a device attached, the net ring is reserved above the guest's
+    /// memory (as the reference does, whether or not it can be offered).
+    public func sharedRegionSize() -> UInt64 {
+        taps.isEmpty ? 0 : NetRing.size
     }
 
     public func setup(_ tender: ModuleSetup) throws(TenderError) {
@@ -126,13 +134,25 @@ public final class NetModule: TenderModule {
                 throw .system("Fatal error when reading")
             }
         }
+
+        // Ring I/O, when the ring has its region and KVM can signal the
+        // kick port without an exit. Otherwise the guest sees no offer and
+        // uses the hypercalls (which work either way).
+        if let region = tender.sharedRegion,
+           let kick = tender.registerPortKick(port: UInt16(HVT_RING_KICK_PIO_BASE)) {
+            let ring = NetRing(memory: memory, at: region, devices: table, kick: kick)
+            try ring.start()
+            self.ring = ring
+            tender.offerRingIO(ring: region)
+            tender.registerHaltHook { _, _ in ring.stop() }
+        }
     }
 
     public func seccompRules() -> [SeccompRule] {
         devices.compactMap { $0 }.flatMap { device in
-            [.on(device.descriptor, "read", reason: "NET_READ receives a frame from the tap"),
-             .on(device.descriptor, "write", reason: "NET_WRITE sends a frame to the tap")]
-        }
+            [.on(device.descriptor, "read", reason: "NET_READ (hypercall or ring) receives a frame from the tap"),
+             .on(device.descriptor, "write", reason: "NET_WRITE (hypercall or ring) sends a frame to the tap")]
+        } + (ring?.seccompRules() ?? [])
     }
 }
 

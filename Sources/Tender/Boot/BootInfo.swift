@@ -14,7 +14,8 @@ enum BootInfo {
     }
 
     static func write(into memory: GuestMemory, kernelEnd: UInt64, cpuCycleFrequency: UInt64,
-                      manifest: [UInt8], commandLine: [UInt8]) throws(TenderError) {
+                      manifest: [UInt8], commandLine: [UInt8], hostFeatures: UInt32 = 0,
+                      netRing: GuestAddress = 0) throws(TenderError) {
         let base = X86Layout.bootInfoBase
         let manifestAddress = base + UInt64(MemoryLayout<hvt_boot_info>.size)
         let commandLineAddress = manifestAddress + UInt64(manifest.count)
@@ -24,7 +25,11 @@ enum BootInfo {
         info.cpu_cycle_freq = cpuCycleFrequency
         info.cmdline = commandLineAddress
         info.mft = manifestAddress
-        // host_features, guest_features and net_ring stay zero: no ring I/O offered.
+        // Ring I/O (HVT_FEATURE_RING_IO) when the net module offers it. The
+        // boot info page is read-only to the guest, so guest_features stays
+        // zero: a guest accepts the feature by using the ring.
+        info.host_features = hostFeatures
+        info.net_ring = netRing
         try memory.store(info, at: base)
         try memory.copy(manifest, to: manifestAddress)
         try memory.copy(commandLine, to: commandLineAddress)

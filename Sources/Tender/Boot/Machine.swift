@@ -13,7 +13,9 @@ final class Machine {
     /// TSC frequency in Hz, for hvt_boot_info.cpu_cycle_freq.
     private(set) var cpuCycleFrequency: UInt64 = 0
 
-    init(memorySize: UInt64) throws(TenderError) {
+    /// `guestSize` bytes of guest memory, mapped with `mappedSize` (larger
+    /// when a region shared with the host sits above the guest's memory).
+    init(guestSize: UInt64, mappedSize: UInt64) throws(TenderError) {
         kvm = try KVMSystem.open()
         let version = try kvm.apiVersion().orFail("GET_API_VERSION")
         guard version == KVMSystem.requiredAPIVersion else {
@@ -23,8 +25,8 @@ final class Machine {
             throw TenderError("KVM: host does not support KVM_CAP_USER_MEMORY")
         }
         vm = try kvm.createVM().orFail("CREATE_VM")
-        memory = try GuestMemory(size: memorySize)
-        try vm.setUserMemoryRegion(slot: 0, guestPhysicalAddress: 0, size: memorySize,
+        memory = try GuestMemory(size: guestSize, mappedSize: mappedSize)
+        try vm.setUserMemoryRegion(slot: 0, guestPhysicalAddress: 0, size: mappedSize,
                                    userspaceAddress: memory.userspaceAddress).orFail("SET_USER_MEMORY_REGION")
         let vcpuFD = try vm.createVCPU().orFail("CREATE_VCPU")
         vcpu = try VCPU(fd: vcpuFD, mmapSize: Int(try kvm.vcpuMmapSize().orFail("GET_VCPU_MMAP_SIZE")))
@@ -67,12 +69,20 @@ final class Machine {
         case .failure(let code): throw .system("KVM: ioctl (KVM_GET_TSC_KHZ) failed", errno: code)
         }
 
-        // The SysV x86_64 ABI wants ((%rsp + 8) % 16) == 0 at function entry.
+        // The stack starts at the top of the guest's memory, below any shared
+        // region. The SysV x86_64 ABI wants ((%rsp + 8) % 16) == 0 at function entry.
         var regs = kvm_regs()
         regs.rip = entry
         regs.rflags = X86Layout.rflags
         regs.rsp = memory.size - 8
         regs.rdi = X86Layout.bootInfoBase
         try vcpu.setRegisters(regs).orFail("SET_REGS")
+    }
+
+    /// Whether KVM can signal an eventfd on a guest port write
+    /// (KVM_CAP_IOEVENTFD).
+    var hasIoeventfd: Bool {
+        if case .success(let supported) = kvm.checkExtension(KVM_CAP_IOEVENTFD) { return supported > 0 }
+        return false
     }
 }

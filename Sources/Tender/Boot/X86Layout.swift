@@ -80,6 +80,24 @@ enum X86Layout {
         return (size, size != requested)
     }
 
+    /// Where a region the host shares with the guest (the net ring) goes,
+    /// sized as the reference does: the guest's size (already whole large
+    /// pages) grows by the region rounded up to large pages, is rounded up
+    /// again and capped at the maximum; the region takes the top of that
+    /// and the guest keeps the rest. Without room for the region next to at
+    /// least as much guest memory, there is no region (nil).
+    static func reserving(_ regionSize: UInt64, above guestSize: UInt64)
+        -> (mapped: UInt64, guest: UInt64, region: GuestAddress?) {
+        guard regionSize > 0 else { return (guestSize, guestSize, nil) }
+        func roundUp(_ size: UInt64) -> UInt64 {
+            min((size + largePageSize - 1) / largePageSize * largePageSize, maxMemorySize)
+        }
+        let reserve = roundUp(regionSize)
+        let mapped = roundUp(guestSize + reserve)
+        guard mapped >= 2 * reserve else { return (mapped, mapped, nil) }
+        return (mapped, mapped - reserve, mapped - reserve)
+    }
+
     /// Writes the GDT and identity-mapping page tables into guest memory.
     static func writeTables(into memory: GuestMemory) throws(TenderError) {
         try memory.store(UInt64(0), at: gdtBase)
@@ -103,7 +121,7 @@ enum X86Layout {
         // Everything else in large pages, up to the end of guest memory.
         var entry = pdBase + 8
         address = largePageSize
-        while address < memory.size {
+        while address < memory.mappedSize {
             try memory.store(address | table | pageLarge, at: entry)
             entry += 8
             address += largePageSize

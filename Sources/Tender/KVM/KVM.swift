@@ -96,6 +96,17 @@ public struct VirtualMachine {
         return kvmIoctl(fd, CKVM_SET_USER_MEMORY_REGION, &region).map { _ in }
     }
 
+    /// KVM_IOEVENTFD: a 4-byte guest write to I/O port `port` signals
+    /// `eventfd` inside KVM, without an exit to the tender.
+    public func registerPortEventfd(port: UInt16, eventfd: FileDescriptor) -> Result<Void, Errno> {
+        var request = kvm_ioeventfd()
+        request.addr = UInt64(port)
+        request.len = 4
+        request.fd = eventfd.rawValue
+        request.flags = CKVM_IOEVENTFD_FLAG_PIO
+        return kvmIoctl(fd, CKVM_IOEVENTFD, &request).map { _ in }
+    }
+
     public func createVCPU(id: UInt = 0) -> Result<FileDescriptor, Errno> {
         kvmIoctl(fd, CKVM_CREATE_VCPU, value: id).map { FileDescriptor(rawValue: $0) }
     }

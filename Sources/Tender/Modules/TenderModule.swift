@@ -1,3 +1,7 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import CLinux
 import HvtABI
 
 /// A hypercall handler: given the guest-physical address of its argument
@@ -23,6 +27,12 @@ public protocol TenderModule: AnyObject {
     /// Returns true when the option is this module's (and was valid).
     func handleOption(_ option: String, manifest: Manifest) throws(TenderError) -> Bool
 
+    /// Bytes of memory this module shares with the guest outside the
+    /// guest's `mem_size` (e.g. the net ring), 0 for none. Asked once the
+    /// options are handled, before guest memory exists; the region sits at
+    /// the top of guest memory and `ModuleSetup.sharedRegion` says where.
+    func sharedRegionSize() -> UInt64
+
     /// Attaches devices and registers hypercalls, poll descriptors and halt
     /// hooks. Runs after guest memory and the vCPU exist, before boot info
     /// is written and before the seccomp policy is sealed.
@@ -38,22 +48,66 @@ extension TenderModule {
     public static var usage: String? { nil }
     public func handleOption(_ option: String, manifest: Manifest) throws(TenderError) -> Bool { false }
     public func seccompRules() -> [SeccompRule] { [] }
+    public func sharedRegionSize() -> UInt64 { 0 }
 }
 
 /// What a module may do while it is set up.
 public final class ModuleSetup {
     public let memory: GuestMemory
     public let manifest: Manifest
+    let machine: Machine
     let hypercalls: HypercallTable
     let waitset: Waitset
     var haltHooks: [HaltHook] = []
     var currentModule = ""
+    /// The module that reserved a shared region, and where it is.
+    let regionOwner: String?
+    let region: GuestAddress?
+    /// Boot info: the features offered and the ring's address.
+    private(set) var hostFeatures: UInt32 = 0
+    private(set) var netRing: GuestAddress = 0
 
-    init(memory: GuestMemory, manifest: Manifest, hypercalls: HypercallTable, waitset: Waitset) {
-        self.memory = memory
+    init(machine: Machine, manifest: Manifest, hypercalls: HypercallTable, waitset: Waitset,
+         region: (owner: String, address: GuestAddress)?) {
+        self.machine = machine
+        self.memory = machine.memory
         self.manifest = manifest
         self.hypercalls = hypercalls
         self.waitset = waitset
+        self.regionOwner = region?.owner
+        self.region = region?.address
+    }
+
+    /// Where this module's shared region (`sharedRegionSize()` bytes,
+    /// zero-filled) starts, or nil when it asked for none or there was no
+    /// room for it.
+    public var sharedRegion: GuestAddress? {
+        regionOwner == currentModule ? region : nil
+    }
+
+    /// Makes a 4-byte guest `outl` to `port` signal a new eventfd inside KVM
+    /// (KVM_IOEVENTFD): no exit reaches the tender. Returns the eventfd, or
+    /// nil (with a warning) when KVM cannot do it.
+    public func registerPortKick(port: UInt16) -> FileDescriptor? {
+        guard machine.hasIoeventfd else { return nil }
+        let raw = eventfd(0, Int32(EFD_CLOEXEC))
+        guard raw >= 0 else {
+            Diagnostics.warn("eventfd() failed, falling back to hypercalls: \(Errno.current)")
+            return nil
+        }
+        let descriptor = FileDescriptor(rawValue: raw)
+        if case .failure(let code) = machine.vm.registerPortEventfd(port: port, eventfd: descriptor) {
+            Diagnostics.warn("KVM_IOEVENTFD failed, falling back to hypercalls: \(code)")
+            descriptor.close()
+            return nil
+        }
+        return descriptor
+    }
+
+    /// Offers HVT_FEATURE_RING_IO in the boot info, with the ring at `ring`.
+    public func offerRingIO(ring: GuestAddress) {
+        hostFeatures |= UInt32(HVT_FEATURE_RING_IO)
+        netRing = ring
     }
 
     /// Claims hypercall `number`; a number can be claimed once.

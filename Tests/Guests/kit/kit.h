@@ -19,6 +19,7 @@
 #include <stdint.h>
 
 #include "hvt_abi.h"
+#include "hvt_ring.h"
 #include "mft_abi.h"
 
 /* The boot information the tender passed in %rdi. */
@@ -75,6 +76,51 @@ int kit_block_read(uint64_t handle, uint64_t offset, void *buf, size_t len);
 int kit_net_write(uint64_t handle, const void *buf, size_t len);
 /* On SOLO5_R_OK, *len is updated to the received length. */
 int kit_net_read(uint64_t handle, void *buf, size_t *len);
+
+/*
+ * Ring I/O (hvt_ring.h), in kit/ring.c. A guest accepts the feature as the
+ * reference's bindings do: by using the ring when the boot info offers it
+ * (the boot info page is read-only to the guest, so guest_features cannot
+ * be written). Writes are fire-and-forget; a read waits for its commit.
+ */
+
+/* The ring the tender offered (HVT_FEATURE_RING_IO and a net_ring), or NULL. */
+volatile struct hvt_ring *kit_ring(void);
+
+/* Barriers for the ring protocol (x86: TSO, so only the store-load one
+ * needs an instruction). */
+static inline void kit_wmb(void) { __asm__ volatile("" ::: "memory"); }
+static inline void kit_rmb(void) { __asm__ volatile("" ::: "memory"); }
+static inline void kit_mb(void) { __asm__ volatile("mfence" ::: "memory"); }
+static inline void kit_cpu_relax(void) { __asm__ volatile("pause" ::: "memory"); }
+
+/* outl to the kick port (an ioeventfd in the tender). */
+static inline void kit_ring_kick(void)
+{
+    __asm__ volatile("outl %0, %1"
+                     :
+                     : "a"((uint32_t)0), "d"((uint16_t)HVT_RING_KICK_PIO_BASE)
+                     : "memory");
+}
+
+/* Publishes the entry at ent_tail (already filled in) and kicks the host
+ * if it asked to be kicked. */
+void kit_ring_submit(volatile struct hvt_ring *r);
+/* Fills in the entry at ent_tail (waiting for a free slot) and submits it;
+ * returns the entry's index. */
+uint32_t kit_ring_post(uint32_t operation, uint64_t handle, const void *data, uint32_t len);
+/* Waits for the next commit; returns its ret and sets *len. */
+int kit_ring_wait_commit(size_t *len);
+/* NET_WRITE, copying the frame into a per-slot buffer first (as the
+ * reference bindings do; frames over HVT_RING_BUF_SIZE go by hypercall). */
+int kit_ring_net_write(uint64_t handle, const void *buf, size_t len);
+/* NET_WRITE without the copy: `buf` must stay unchanged until ent_head has
+ * passed the returned entry index (kit_ring_consumed). */
+uint32_t kit_ring_net_write_nocopy(uint64_t handle, const void *buf, size_t len);
+/* Whether the host has consumed entry `index`. */
+bool kit_ring_consumed(uint32_t index);
+/* NET_READ: submits, waits for the commit. */
+int kit_ring_net_read(uint64_t handle, void *buf, size_t *len);
 
 /* The copy of the manifest the tender handed over (bi->mft). */
 static inline const struct mft *kit_manifest(void)
