@@ -82,6 +82,14 @@ struct CaseTableTests {
     @Test(arguments: GuestCase.all.filter(\.applies))
     func guestCase(_ guestCase: GuestCase) throws {
         try Harness.requireKVM()
+        if guestCase.with != nil {
+            try Harness.takingTurns { try run(guestCase) }
+        } else {
+            try run(guestCase)
+        }
+    }
+
+    private func run(_ guestCase: GuestCase) throws {
         let run = try CaseRun(arguments: guestCase.arguments, needsNamespace: guestCase.with != nil)
         defer { run.close() }
         let tender = try run.startTender()

@@ -115,6 +115,18 @@ enum Harness {
         try Running(program: program, arguments).wait(timeout: timeout)
     }
 
+    /// Tests that send traffic through a tender (ping floods) take turns:
+    /// on two cores, two floods at once starve each other's guests and
+    /// pings time out. Swift Testing runs suites in parallel, so the lock is
+    /// process-wide.
+    private static let trafficLock = NSLock()
+
+    static func takingTurns<R>(_ body: () throws -> R) rethrows -> R {
+        trafficLock.lock()
+        defer { trafficLock.unlock() }
+        return try body()
+    }
+
     /// A fresh temporary directory for one test.
     static func temporaryDirectory() throws -> URL {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("tender-\(UUID().uuidString)")
