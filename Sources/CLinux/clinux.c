@@ -1,1 +1,12 @@
-/* Intentionally empty: SwiftPM needs one source file per C target. */
+#define _GNU_SOURCE
+#include <sched.h>
+
+#include "clinux.h"
+
+int clinux_usable_cpus(void)
+{
+    cpu_set_t set;
+    if (sched_getaffinity(0, sizeof set, &set) != 0)
+        return 1;
+    return CPU_COUNT(&set);
+}

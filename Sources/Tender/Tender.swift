@@ -12,13 +12,16 @@ public enum Tender {
     /// guest's status, or 1 with a message.
     public static func main(modules: [any TenderModule.Type]) -> Never {
         let argv = CommandLine.arguments
-        Diagnostics.programName = argv.first.map(basename) ?? "solo5-hvt"
+        Diagnostics.programName = argv.first.map(Diagnostics.basename) ?? "solo5-hvt"
+        // _exit, not exit: everything is written already (no stdio buffers),
+        // a ring thread may still be running, and atexit handlers and C++
+        // destructors have nothing to do but cost time.
         do {
-            exit(try run(arguments: Array(argv.dropFirst()), modules: [CoreModule.self] + modules))
+            _exit(try run(arguments: Array(argv.dropFirst()), modules: [CoreModule.self] + modules))
         } catch {
             Diagnostics.warn(error.message)
             if let trailer = error.trailer { Diagnostics.writeStandardError(trailer) }
-            exit(error.status)
+            _exit(error.status)
         }
     }
 
@@ -77,13 +80,11 @@ public enum Tender {
         guard reservations.count <= 1 else {
             throw TenderError("Modules `\(reservations[0].0)' and `\(reservations[1].0)' both reserve shared memory")
         }
-        let layout = X86Layout.reserving(reservations.first?.1 ?? 0, above: requestedSize)
-        if reservations.first != nil && layout.region == nil {
-            Diagnostics.warn("Not enough guest memory for ring allocation")
-        }
-        let machine = try Machine(guestSize: layout.guest, mappedSize: layout.mapped)
+        let layout = try X86Layout.reserving(reservations.first?.1 ?? 0, above: requestedSize)
         // The executable must fit in the guest's own memory, below the region.
         let plan = try LoadPlan.make(for: elf, memorySize: layout.guest, minimumBase: X86Layout.guestMinBase)
+        let machine = try Machine(guestSize: layout.guest, mappedSize: layout.mapped,
+                                  accessMap: X86Layout.accessMap(for: plan))
         try machine.memory.load(plan, from: elf)
         elf.close()
         try machine.setUpVCPU(entry: plan.entry)
@@ -113,7 +114,7 @@ public enum Tender {
 
         let loop = RunLoop(vcpu: machine.vcpu, memory: machine.memory,
                            hypercalls: setup.hypercalls.handlers, haltHooks: setup.haltHooks,
-                           noAccess: plan.noAccessRanges)
+                           noAccess: plan.accessMap.noAccess)
         return try loop.run()
     }
 
@@ -131,8 +132,4 @@ public enum Tender {
 private func writeStandardOutput(_ text: String) {
     var text = text
     text.withUTF8 { _ = FileDescriptor.standardOutput.writeAll(UnsafeRawBufferPointer($0)) }
-}
-
-private func basename(_ path: String) -> String {
-    String(path.split(separator: "/", omittingEmptySubsequences: false).last ?? Substring(path))
 }

@@ -5,12 +5,17 @@
  */
 #include "kit.h"
 
+extern char _snoaccess[];
+static const struct hvt_hc_walltime readonly_walltime = { 0 };
+
 static void usage(void)
 {
     kit_println("FAILURE: usage: hostile ATTACK, one of: walltime-oob "
                 "puts-oob puts-wrap puts-struct-oob poll-oob halt-oob "
                 "halt-cookie-oob block-read-oob net-write-oob hypercall-zero "
-                "hypercall-max port-in port-byte");
+                "hypercall-max port-in port-byte walltime-text "
+                "walltime-rodata puts-noaccess walltime-tables "
+                "walltime-bootinfo");
 }
 
 int main(int argc, char **argv)
@@ -74,6 +79,21 @@ int main(int argc, char **argv)
                          : "a"((uint8_t)0),
                            "d"((uint16_t)(HVT_HYPERCALL_PIO_BASE + 2))
                          : "memory");
+    } else if (strcmp(a, "walltime-text") == 0) {
+        /* The answer would land in .text, which the host maps read-only. */
+        kit_hypercall_raw(HVT_HYPERCALL_WALLTIME, (uint32_t)(uintptr_t)&main);
+    } else if (strcmp(a, "walltime-rodata") == 0) {
+        kit_hypercall_raw(HVT_HYPERCALL_WALLTIME,
+                          (uint32_t)(uintptr_t)&readonly_walltime);
+    } else if (strcmp(a, "puts-noaccess") == 0) {
+        /* The argument itself in a segment with no permissions. */
+        kit_hypercall_raw(HVT_HYPERCALL_PUTS, (uint32_t)(uintptr_t)_snoaccess);
+    } else if (strcmp(a, "walltime-tables") == 0) {
+        /* The tender's page tables (PML4 at 0x2000). */
+        kit_hypercall_raw(HVT_HYPERCALL_WALLTIME, 0x2000);
+    } else if (strcmp(a, "walltime-bootinfo") == 0) {
+        /* The boot info, read-only to the guest. */
+        kit_hypercall_raw(HVT_HYPERCALL_WALLTIME, 0x10000);
     } else {
         usage();
         return 1;

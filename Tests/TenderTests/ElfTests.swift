@@ -168,7 +168,7 @@ struct LoadPlanTests {
         #expect(result.end == 0x105000)
         #expect(result.segments[0].executable && !result.segments[0].writable)
         #expect(result.segments[2].protectStart == 0x103000 && result.segments[2].protectEnd == 0x105000)
-        #expect(result.noAccessRanges.isEmpty)
+        #expect(result.accessMap == GuestAccessMap(noAccess: [], readOnly: [0x100000..<0x101000, 0x102000..<0x103000]))
     }
 
     @Test(arguments: [
@@ -203,8 +203,11 @@ struct LoadPlanTests {
         }
     }
 
-    @Test func noAccessSegmentsAreRemembered() throws {
-        let result = try plan([phdr(0x100000), phdr(0x101000, flags: 0)]).get()
-        #expect(result.noAccessRanges == [0x101000..<0x102000])
+    @Test func segmentPermissionsMakeTheAccessMap() throws {
+        let result = try plan([phdr(0x100000), phdr(0x101000, flags: 0), phdr(0x102000, flags: 1)]).get()
+        #expect(result.accessMap == GuestAccessMap(noAccess: [0x101000..<0x102000],
+                                                   readOnly: [0x100000..<0x101000, 0x102000..<0x103000]))
+        let map = X86Layout.accessMap(for: result)
+        #expect(map.noAccess.contains(0..<0x10000) && map.readOnly.contains(0x10000..<0x100000))
     }
 }

@@ -14,25 +14,28 @@ struct RingTests {
 
     /// The reference's sizing: memory + the ring rounded up to 2 MiB, rounded
     /// up again, capped at 4 GiB; the ring on top, the guest below it.
-    @Test func sizing() {
+    @Test func sizing() throws {
         let mib: UInt64 = 1 << 20
         #expect(UInt64(MemoryLayout<hvt_ring>.size) == Self.ringBytes)
-        func layout(_ guest: UInt64) -> (UInt64, UInt64, UInt64?) {
-            let l = X86Layout.reserving(Self.ringBytes, above: guest)
+        func layout(_ guest: UInt64) throws -> (UInt64, UInt64, UInt64?) {
+            let l = try X86Layout.reserving(Self.ringBytes, above: guest)
             return (l.mapped, l.guest, l.region)
         }
-        #expect(layout(32 * mib) == (34 * mib, 32 * mib, 32 * mib))
-        #expect(layout(2 * mib) == (4 * mib, 2 * mib, 2 * mib))
-        #expect(layout(512 * mib) == (514 * mib, 512 * mib, 512 * mib))
-        #expect(layout(4094 * mib) == (4096 * mib, 4094 * mib, 4094 * mib))
+        #expect(try layout(32 * mib) == (34 * mib, 32 * mib, 32 * mib))
+        #expect(try layout(2 * mib) == (4 * mib, 2 * mib, 2 * mib))
+        #expect(try layout(512 * mib) == (514 * mib, 512 * mib, 512 * mib))
+        #expect(try layout(4094 * mib) == (4096 * mib, 4094 * mib, 4094 * mib))
         // At the cap the ring comes out of the guest's memory.
-        #expect(layout(4096 * mib) == (4096 * mib, 4094 * mib, 4094 * mib))
+        #expect(try layout(4096 * mib) == (4096 * mib, 4094 * mib, 4094 * mib))
         // A region over 2 MiB takes whole large pages.
-        let big = X86Layout.reserving(2 * mib + 1, above: 32 * mib)
+        let big = try X86Layout.reserving(2 * mib + 1, above: 32 * mib)
         #expect(big.mapped == 36 * mib && big.guest == 32 * mib && big.region == 32 * mib)
         // No region asked for: nothing changes.
-        let none = X86Layout.reserving(0, above: 32 * mib)
+        let none = try X86Layout.reserving(0, above: 32 * mib)
         #expect(none.mapped == 32 * mib && none.guest == 32 * mib && none.region == nil)
+        // A region the guest's memory cannot match is an error, not a
+        // silently larger guest.
+        #expect(throws: TenderError.self) { try X86Layout.reserving(3072 * mib, above: 2 * mib) }
     }
 
     private func namespace() throws -> NetNamespace {

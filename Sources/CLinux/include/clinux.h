@@ -182,4 +182,8 @@ static inline void clinux_flag_set(uint32_t *p, uint32_t v)
     __atomic_store_n(p, v, __ATOMIC_RELEASE);
 }
 
+/* CPUs this process may run on: its affinity mask (which taskset and
+ * cpusets narrow), not merely those online. 1 if it cannot be read. */
+int clinux_usable_cpus(void);
+
 #endif

@@ -35,7 +35,7 @@ public final class BlockModule: TenderModule {
     private var backing: [Int: (descriptor: FileDescriptor, capacity: UInt64)] = [:]
     private var sectorSizes: [Int: UInt16] = [:]
     /// Attached devices by manifest index (= guest handle), built by setup.
-    private var devices: [Device?] = []
+    private var devices = DeviceTable<Device>(entries: 0)
 
     public init() {}
 
@@ -78,14 +78,17 @@ public final class BlockModule: TenderModule {
         case .failure(let code): throw .system("Could not open block device: \(path)", errno: code)
         }
         let end = lseek(descriptor.rawValue, 0, SEEK_END)
-        guard end >= 0 else { throw .system("\(path): Could not determine capacity") }
+        guard end >= 0 else {
+            let code = Errno.current
+            throw .system("\(path): Could not determine capacity", errno: code)
+        }
         return (descriptor, UInt64(end))
     }
 
     public func setup(_ tender: ModuleSetup) throws(TenderError) {
         guard !backing.isEmpty else { return }
         let manifest = tender.manifest
-        devices = [Device?](repeating: nil, count: manifest.entries.count)
+        devices = DeviceTable(entries: manifest.entries.count)
         for (index, attached) in backing.sorted(by: { $0.key < $1.key }) {
             let name = manifest.entries[index].name
             let blockSize = sectorSizes[index] ?? 512
@@ -100,17 +103,13 @@ public final class BlockModule: TenderModule {
                                     blockSize: UInt64(blockSize))
         }
 
-        // The handlers capture the table itself: it is complete now, and a
-        // lookup is an index into it.
+        // The handlers capture the table itself: it is complete now.
         let table = devices
-        @inline(__always) func device(_ handle: UInt64) -> Device? {
-            handle < UInt64(table.count) ? table[Int(handle)] : nil
-        }
         let memory = tender.memory
         let writeResult = GuestAddress(MemoryLayout<hvt_hc_block_write>.offset(of: \.ret)!)
         try tender.registerHypercall(HVT_HYPERCALL_BLOCK_WRITE) { address throws(TenderError) in
             let call = try memory.load(hvt_hc_block_write.self, at: address)
-            guard let device = device(call.handle), device.admits(offset: call.offset, length: call.len) else {
+            guard let device = table.device(handle: call.handle), device.admits(offset: call.offset, length: call.len) else {
                 return try memory.store(Int32(SOLO5_R_EINVAL.rawValue), at: address &+ writeResult)
             }
             let written = try memory.withBytes(at: call.data, count: call.len) { bytes in
@@ -127,7 +126,7 @@ public final class BlockModule: TenderModule {
         let readResult = GuestAddress(MemoryLayout<hvt_hc_block_read>.offset(of: \.ret)!)
         try tender.registerHypercall(HVT_HYPERCALL_BLOCK_READ) { address throws(TenderError) in
             let call = try memory.load(hvt_hc_block_read.self, at: address)
-            guard let device = device(call.handle), device.admits(offset: call.offset, length: call.len) else {
+            guard let device = table.device(handle: call.handle), device.admits(offset: call.offset, length: call.len) else {
                 return try memory.store(Int32(SOLO5_R_EINVAL.rawValue), at: address &+ readResult)
             }
             let read = try memory.withMutableBytes(at: call.data, count: call.len) { buffer in
@@ -143,7 +142,7 @@ public final class BlockModule: TenderModule {
     }
 
     public func seccompRules() -> [SeccompRule] {
-        devices.compactMap { $0 }.flatMap { device in
+        devices.attached.flatMap { device in
             [.on(device.descriptor, "pread64", reason: "BLOCK_READ reads the backing storage"),
              .on(device.descriptor, "pwrite64", reason: "BLOCK_WRITE writes the backing storage")]
         }

@@ -20,18 +20,48 @@ public final class NetModule: TenderModule {
 
     typealias MAC = (UInt8, UInt8, UInt8, UInt8, UInt8, UInt8)
 
-    /// One attached interface, as the hypercalls see it.
+    /// One attached interface, as the hypercalls and the ring see it.
     struct Device {
         var descriptor: FileDescriptor
         /// MTU + Ethernet header: the largest frame.
         var maxFrame: UInt64
+
+        /// NET_WRITE: sends the frame of `length` bytes at `data`;
+        /// SOLO5_R_EINVAL, sending nothing, for a length that is not a frame.
+        func send(_ data: GuestAddress, length: UInt64, in memory: GuestMemory) throws(TenderError) -> solo5_result_t {
+            guard length >= NetModule.headerLength, length <= maxFrame else { return SOLO5_R_EINVAL }
+            let written = try memory.withBytes(at: data, count: length) { bytes in
+                retryingInterrupts { write(descriptor.rawValue, bytes.baseAddress, bytes.count) }
+            }
+            if written < 0 {
+                // A frame the interface has no room for is dropped, as on a wire.
+                guard errno == EAGAIN || errno == ENOBUFS else { throw .system("Fatal error when writing") }
+            } else if UInt64(written) != length {
+                throw TenderError("Fatal error: wrote only \(written) out of \(length) bytes")
+            }
+            return SOLO5_R_OK
+        }
+
+        /// NET_READ: receives one frame into the `capacity` bytes at `data`
+        /// if one is waiting (SOLO5_R_AGAIN if not); SOLO5_R_EINVAL for a
+        /// buffer smaller than the largest frame.
+        func receive(_ data: GuestAddress, capacity: UInt64,
+                     in memory: GuestMemory) throws(TenderError) -> (result: solo5_result_t, length: UInt64) {
+            guard capacity >= maxFrame else { return (SOLO5_R_EINVAL, 0) }
+            let read = try memory.withMutableBytes(at: data, count: capacity) { buffer in
+                retryingInterrupts { Glibc.read(descriptor.rawValue, buffer.baseAddress, buffer.count) }
+            }
+            if read > 0 { return (SOLO5_R_OK, UInt64(read)) }
+            guard read == 0 || errno == EAGAIN else { throw .system("Fatal error when reading") }
+            return (SOLO5_R_AGAIN, 0)
+        }
     }
 
     /// Options, by manifest index, until setup.
     private var taps: [Int: TapAttach.Attached] = [:]
     private var macs: [Int: MAC] = [:]
     /// Attached interfaces by manifest index (= guest handle), built by setup.
-    private var devices: [Device?] = []
+    private var devices = DeviceTable<Device>(entries: 0)
     /// The ring I/O thread, when the feature is offered.
     private var ring: NetRing?
 
@@ -78,7 +108,7 @@ public final class NetModule: TenderModule {
     public func setup(_ tender: ModuleSetup) throws(TenderError) {
         guard !taps.isEmpty else { return }
         let manifest = tender.manifest
-        devices = [Device?](repeating: nil, count: manifest.entries.count)
+        devices = DeviceTable(entries: manifest.entries.count)
         for (index, tap) in taps.sorted(by: { $0.key < $1.key }) {
             var mac = macs[index] ?? (0, 0, 0, 0, 0, 0)
             if mac == (0, 0, 0, 0, 0, 0) { mac = try TapAttach.generateMAC() }
@@ -88,51 +118,25 @@ public final class NetModule: TenderModule {
             try tender.registerPollDescriptor(tap.descriptor, handle: index)
         }
 
-        // The handlers capture the table itself: it is complete now, and a
-        // lookup is an index into it.
+        // The handlers capture the table itself: it is complete now.
         let table = devices
-        @inline(__always) func device(_ handle: UInt64) -> Device? {
-            handle < UInt64(table.count) ? table[Int(handle)] : nil
-        }
         let memory = tender.memory
 
         let writeResult = GuestAddress(MemoryLayout<hvt_hc_net_write>.offset(of: \.ret)!)
         try tender.registerHypercall(HVT_HYPERCALL_NET_WRITE) { address throws(TenderError) in
             let call = try memory.load(hvt_hc_net_write.self, at: address)
-            guard let device = device(call.handle), call.len >= NetModule.headerLength,
-                  call.len <= device.maxFrame else {
-                return try memory.store(Int32(SOLO5_R_EINVAL.rawValue), at: address &+ writeResult)
-            }
-            let written = try memory.withBytes(at: call.data, count: call.len) { bytes in
-                retryingInterrupts { write(device.descriptor.rawValue, bytes.baseAddress, bytes.count) }
-            }
-            if written < 0 {
-                // A frame the interface has no room for is dropped, as on a wire.
-                guard errno == EAGAIN || errno == ENOBUFS else { throw .system("Fatal error when writing") }
-            } else if UInt64(written) != call.len {
-                throw TenderError("Fatal error: wrote only \(written) out of \(call.len) bytes")
-            }
-            try memory.store(Int32(SOLO5_R_OK.rawValue), at: address &+ writeResult)
+            let result = try table.device(handle: call.handle)?.send(call.data, length: call.len, in: memory) ?? SOLO5_R_EINVAL
+            try memory.store(Int32(result.rawValue), at: address &+ writeResult)
         }
 
         let readLength = GuestAddress(MemoryLayout<hvt_hc_net_read>.offset(of: \.len)!)
         let readResult = GuestAddress(MemoryLayout<hvt_hc_net_read>.offset(of: \.ret)!)
         try tender.registerHypercall(HVT_HYPERCALL_NET_READ) { address throws(TenderError) in
             let call = try memory.load(hvt_hc_net_read.self, at: address)
-            guard let device = device(call.handle), call.len >= device.maxFrame else {
-                return try memory.store(Int32(SOLO5_R_EINVAL.rawValue), at: address &+ readResult)
-            }
-            let read = try memory.withMutableBytes(at: call.data, count: call.len) { buffer in
-                retryingInterrupts { Glibc.read(device.descriptor.rawValue, buffer.baseAddress, buffer.count) }
-            }
-            if read > 0 {
-                try memory.store(UInt64(read), at: address &+ readLength)
-                try memory.store(Int32(SOLO5_R_OK.rawValue), at: address &+ readResult)
-            } else if read == 0 || errno == EAGAIN {
-                try memory.store(Int32(SOLO5_R_AGAIN.rawValue), at: address &+ readResult)
-            } else {
-                throw .system("Fatal error when reading")
-            }
+            let received = try table.device(handle: call.handle)?.receive(call.data, capacity: call.len, in: memory)
+                ?? (result: SOLO5_R_EINVAL, length: 0)
+            if received.result == SOLO5_R_OK { try memory.store(received.length, at: address &+ readLength) }
+            try memory.store(Int32(received.result.rawValue), at: address &+ readResult)
         }
 
         // Ring I/O, when the ring has its region and KVM can signal the
@@ -149,7 +153,7 @@ public final class NetModule: TenderModule {
     }
 
     public func seccompRules() -> [SeccompRule] {
-        devices.compactMap { $0 }.flatMap { device in
+        devices.attached.flatMap { device in
             [.on(device.descriptor, "read", reason: "NET_READ (hypercall or ring) receives a frame from the tap"),
              .on(device.descriptor, "write", reason: "NET_WRITE (hypercall or ring) sends a frame to the tap")]
         } + (ring?.seccompRules() ?? [])

@@ -30,8 +30,8 @@ enum BootInfo {
         // zero: a guest accepts the feature by using the ring.
         info.host_features = hostFeatures
         info.net_ring = netRing
-        try memory.store(info, at: base)
-        try memory.copy(manifest, to: manifestAddress)
-        try memory.copy(commandLine, to: commandLineAddress)
+        try memory.hostStore(info, at: base)
+        try memory.hostCopy(manifest, to: manifestAddress)
+        try memory.hostCopy(commandLine, to: commandLineAddress)
     }
 }

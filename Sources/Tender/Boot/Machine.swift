@@ -15,7 +15,7 @@ final class Machine {
 
     /// `guestSize` bytes of guest memory, mapped with `mappedSize` (larger
     /// when a region shared with the host sits above the guest's memory).
-    init(guestSize: UInt64, mappedSize: UInt64) throws(TenderError) {
+    init(guestSize: UInt64, mappedSize: UInt64, accessMap: GuestAccessMap) throws(TenderError) {
         kvm = try KVMSystem.open()
         let version = try kvm.apiVersion().orFail("GET_API_VERSION")
         guard version == KVMSystem.requiredAPIVersion else {
@@ -25,7 +25,7 @@ final class Machine {
             throw TenderError("KVM: host does not support KVM_CAP_USER_MEMORY")
         }
         vm = try kvm.createVM().orFail("CREATE_VM")
-        memory = try GuestMemory(size: guestSize, mappedSize: mappedSize)
+        memory = try GuestMemory(size: guestSize, mappedSize: mappedSize, accessMap: accessMap)
         try vm.setUserMemoryRegion(slot: 0, guestPhysicalAddress: 0, size: mappedSize,
                                    userspaceAddress: memory.userspaceAddress).orFail("SET_USER_MEMORY_REGION")
         let vcpuFD = try vm.createVCPU().orFail("CREATE_VCPU")

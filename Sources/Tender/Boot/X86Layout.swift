@@ -84,45 +84,57 @@ enum X86Layout {
     /// sized as the reference does: the guest's size (already whole large
     /// pages) grows by the region rounded up to large pages, is rounded up
     /// again and capped at the maximum; the region takes the top of that
-    /// and the guest keeps the rest. Without room for the region next to at
-    /// least as much guest memory, there is no region (nil).
+    /// and the guest keeps the rest (at least as much as the region, as the
+    /// reference requires; with the ring's 2 MiB that always holds).
     static func reserving(_ regionSize: UInt64, above guestSize: UInt64)
-        -> (mapped: UInt64, guest: UInt64, region: GuestAddress?) {
+        throws(TenderError) -> (mapped: UInt64, guest: UInt64, region: GuestAddress?) {
         guard regionSize > 0 else { return (guestSize, guestSize, nil) }
         func roundUp(_ size: UInt64) -> UInt64 {
             min((size + largePageSize - 1) / largePageSize * largePageSize, maxMemorySize)
         }
         let reserve = roundUp(regionSize)
         let mapped = roundUp(guestSize + reserve)
-        guard mapped >= 2 * reserve else { return (mapped, mapped, nil) }
+        guard mapped >= 2 * reserve else {
+            throw TenderError("Not enough guest memory for a shared region of \(regionSize) bytes")
+        }
         return (mapped, mapped - reserve, mapped - reserve)
+    }
+
+    /// What a guest may hand us to read or write: never the tender's tables
+    /// below the boot info, only reads of the boot info area (read-only to
+    /// the guest), and what the executable's segments allow.
+    static func accessMap(for plan: LoadPlan) -> GuestAccessMap {
+        var map = plan.accessMap
+        map.noAccess.append(0..<bootInfoBase)
+        map.readOnly.append(bootInfoBase..<guestMinBase)
+        return map
     }
 
     /// Writes the GDT and identity-mapping page tables into guest memory.
     static func writeTables(into memory: GuestMemory) throws(TenderError) {
-        try memory.store(UInt64(0), at: gdtBase)
-        try memory.store(descriptor(codeSegment), at: gdtBase + 8 * UInt64(codeSelector))
-        try memory.store(descriptor(dataSegment), at: gdtBase + 8 * UInt64(dataSelector))
+        try memory.hostStore(UInt64(0), at: gdtBase)
+        try memory.hostStore(descriptor(codeSegment), at: gdtBase + 8 * UInt64(codeSelector))
+        try memory.hostStore(descriptor(dataSegment), at: gdtBase + 8 * UInt64(dataSelector))
 
         let table = pagePresent | pageWritable
-        try memory.store(pdptBase | table, at: pml4Base)
+        try memory.hostStore(pdptBase | table, at: pml4Base)
         for i: UInt64 in 0..<4 {
-            try memory.store((pdBase + i * 0x1000) | table, at: pdptBase + i * 8)
+            try memory.hostStore((pdBase + i * 0x1000) | table, at: pdptBase + i * 8)
         }
         // The first 2 MiB in 4 KiB pages: nothing below the boot info, the
         // boot info area read-only, the rest writable.
-        try memory.store(pt0Base | table, at: pdBase)
+        try memory.hostStore(pt0Base | table, at: pdBase)
         var address = bootInfoBase
         while address < largePageSize {
             let flags = address < guestMinBase ? pagePresent : table
-            try memory.store(address | flags, at: pt0Base + address / 0x1000 * 8)
+            try memory.hostStore(address | flags, at: pt0Base + address / 0x1000 * 8)
             address += 0x1000
         }
         // Everything else in large pages, up to the end of guest memory.
         var entry = pdBase + 8
         address = largePageSize
         while address < memory.mappedSize {
-            try memory.store(address | table | pageLarge, at: entry)
+            try memory.hostStore(address | table | pageLarge, at: entry)
             entry += 8
             address += largePageSize
         }

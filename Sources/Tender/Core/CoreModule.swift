@@ -20,7 +20,8 @@ final class CoreModule: TenderModule {
         try tender.registerHypercall(HVT_HYPERCALL_WALLTIME) { address throws(TenderError) in
             var now = timespec()
             clock_gettime(CLOCK_REALTIME, &now)
-            let nanoseconds = UInt64(now.tv_sec) &* 1_000_000_000 &+ UInt64(now.tv_nsec)
+            // (A host clock set before 1970 reads as 1970, not as a trap.)
+            let nanoseconds = UInt64(max(now.tv_sec, 0)) &* 1_000_000_000 &+ UInt64(max(now.tv_nsec, 0))
             try memory.store(hvt_hc_walltime(nsecs: nanoseconds), at: address)
         }
         try tender.registerHypercall(HVT_HYPERCALL_POLL) { address throws(TenderError) in

@@ -83,7 +83,7 @@ struct RunLoop {
         let call = try memory.load(hvt_hc_halt.self, at: address)
         var cookie: GuestAddress? = nil
         if call.cookie != 0 {
-            _ = try memory.checkedOffset(call.cookie, count: UInt64(HVT_HALT_COOKIE_MAX))
+            _ = try memory.checkedOffset(call.cookie, count: UInt64(HVT_HALT_COOKIE_MAX), for: .read)
             cookie = call.cookie
         }
         for hook in haltHooks { hook(call.exit_status, cookie) }

@@ -20,9 +20,14 @@ public struct LoadPlan: Equatable {
 
     static let pageSize: UInt64 = 0x1000
 
-    /// Ranges loaded with no permissions at all.
-    public var noAccessRanges: [Range<UInt64>] {
-        segments.filter { !$0.readable && !$0.writable && !$0.executable }.map { $0.protectStart..<$0.protectEnd }
+    /// What the segments allow a guest to hand us: segments with no
+    /// permission at all are no-access, the others without write are
+    /// read-only (the host maps them so).
+    public var accessMap: GuestAccessMap {
+        let noAccess = segments.filter { !$0.readable && !$0.writable && !$0.executable }
+        let readOnly = segments.filter { !$0.writable && ($0.readable || $0.executable) }
+        return GuestAccessMap(noAccess: noAccess.map { $0.protectStart..<$0.protectEnd },
+                              readOnly: readOnly.map { $0.protectStart..<$0.protectEnd })
     }
 
     /// Validates the program headers as the reference tender does: segments
@@ -120,7 +125,7 @@ extension GuestMemory {
     public func load(_ plan: LoadPlan, from elf: ElfFile) throws(TenderError) {
         for (i, segment) in plan.segments.enumerated() {
             let copied: Result<Void, TenderError>? = elf.withBytes(at: segment.fileOffset, count: segment.fileSize) { bytes in
-                Result { () throws(TenderError) in try copy(bytes, to: segment.address) }
+                Result { () throws(TenderError) in try hostCopy(bytes, to: segment.address) }
             }
             switch copied {
             case nil:

@@ -118,9 +118,7 @@ public final class Manifest {
         }
     }
 
-    /// The manifest in its C layout, as copied into guest memory. Host-private
-    /// fields (the backing descriptor) are left zero: the guest has no use
-    /// for our file descriptor numbers.
+    /// The manifest in its C layout, as copied into guest memory.
     public func encoded() -> [UInt8] {
         // Field by field into a zeroed buffer: copying C structs and unions
         // whole could carry their padding, and with it stale host bytes,

@@ -6,11 +6,31 @@ import CLinux
 /// A guest-physical address.
 public typealias GuestAddress = UInt64
 
+/// Which guest-physical ranges a guest may not hand us for reading or for
+/// writing: the tender's own low memory, and segments the host maps with
+/// less than read-write access (a store there from the tender would fault
+/// in the host).
+public struct GuestAccessMap: Equatable {
+    /// Neither read nor written on the guest's behalf.
+    public var noAccess: [Range<UInt64>]
+    /// Read but not written on the guest's behalf.
+    public var readOnly: [Range<UInt64>]
+
+    public init(noAccess: [Range<UInt64>] = [], readOnly: [Range<UInt64>] = []) {
+        self.noAccess = noAccess
+        self.readOnly = readOnly
+    }
+}
+
+/// How a guest-supplied range will be used.
+public enum GuestAccess { case read, write }
+
 /// The guest's physical memory, mapped at guest-physical 0 in the host.
 ///
 /// Guests hand us addresses; every address and length goes through
-/// `checkedOffset(_:count:)` before any byte is touched, and no host pointer
-/// outlives the closure it is lent to.
+/// `checkedOffset(_:count:for:)` before any byte is touched: inside the
+/// guest's memory, without overflow, and allowed by the access map. No host
+/// pointer outlives the closure it is lent to.
 ///
 /// The mapping may be larger than the guest's memory: a region at the top
 /// (the net ring) is shared with the guest but outside its `mem_size`.
@@ -24,14 +44,11 @@ public final class GuestMemory {
     /// All of the mapping: `size` plus any shared region above it.
     public let mappedSize: UInt64
     // Internal (not private) only so the accessors below can be inlined
-    // into modules' hypercall handlers; nothing outside this file uses it.
+    // into modules' hypercall handlers; nothing outside this file uses them.
     @usableFromInline let base: UnsafeMutableRawPointer
+    @usableFromInline let accessMap: GuestAccessMap
 
-    public convenience init(size: UInt64) throws(TenderError) {
-        try self.init(size: size, mappedSize: size)
-    }
-
-    public init(size: UInt64, mappedSize: UInt64) throws(TenderError) {
+    init(size: UInt64, mappedSize: UInt64, accessMap: GuestAccessMap) throws(TenderError) {
         precondition(size <= mappedSize)
         // Fresh anonymous memory is zero-filled, which the guest relies on
         // (boot info fields it doesn't know of, BSS, page tables, the ring).
@@ -43,33 +60,44 @@ public final class GuestMemory {
         self.size = size
         self.mappedSize = mappedSize
         self.base = area
+        self.accessMap = accessMap
     }
 
     /// The host virtual address KVM maps as guest-physical 0.
     var userspaceAddress: UInt64 { UInt64(UInt(bitPattern: base)) }
 
-    /// The one check every guest access goes through: `[address, address +
-    /// count)` must lie inside guest memory, without overflow.
+    /// The one check every guest-supplied range goes through: `[address,
+    /// address + count)` lies inside guest memory, without overflow, and the
+    /// access map allows `access` there.
     @inlinable @inline(__always)
-    public func checkedOffset(_ address: GuestAddress, count: UInt64) throws(TenderError) -> Int {
+    public func checkedOffset(_ address: GuestAddress, count: UInt64, for access: GuestAccess) throws(TenderError) -> Int {
         let (end, overflow) = address.addingReportingOverflow(count)
-        guard !overflow, end <= size else {
+        guard !overflow, end <= size, allowed(address..<end, for: access) else {
             throw TenderError("Invalid guest access: gpa=\(hex(address)), sz=\(count)")
         }
         return Int(address)
     }
 
+    @inlinable @inline(__always)
+    func allowed(_ range: Range<UInt64>, for access: GuestAccess) -> Bool {
+        for denied in accessMap.noAccess where denied.overlaps(range) { return false }
+        if access == .write {
+            for denied in accessMap.readOnly where denied.overlaps(range) { return false }
+        }
+        return true
+    }
+
     /// Reads a value of trivial type `T` at `address`.
     @inlinable @inline(__always)
     public func load<T: BitwiseCopyable>(_ type: T.Type, at address: GuestAddress) throws(TenderError) -> T {
-        let offset = try checkedOffset(address, count: UInt64(MemoryLayout<T>.size))
+        let offset = try checkedOffset(address, count: UInt64(MemoryLayout<T>.size), for: .read)
         return base.loadUnaligned(fromByteOffset: offset, as: T.self)
     }
 
     /// Writes a value of trivial type `T` at `address`.
     @inlinable @inline(__always)
     public func store<T: BitwiseCopyable>(_ value: T, at address: GuestAddress) throws(TenderError) {
-        let offset = try checkedOffset(address, count: UInt64(MemoryLayout<T>.size))
+        let offset = try checkedOffset(address, count: UInt64(MemoryLayout<T>.size), for: .write)
         base.storeBytes(of: value, toByteOffset: offset, as: T.self)
     }
 
@@ -77,7 +105,7 @@ public final class GuestMemory {
     @inlinable @inline(__always)
     public func withBytes<R>(at address: GuestAddress, count: UInt64,
                              _ body: (UnsafeRawBufferPointer) -> R) throws(TenderError) -> R {
-        let offset = try checkedOffset(address, count: count)
+        let offset = try checkedOffset(address, count: count, for: .read)
         return body(UnsafeRawBufferPointer(start: base + offset, count: Int(count)))
     }
 
@@ -85,20 +113,37 @@ public final class GuestMemory {
     @inlinable @inline(__always)
     public func withMutableBytes<R>(at address: GuestAddress, count: UInt64,
                                     _ body: (UnsafeMutableRawBufferPointer) -> R) throws(TenderError) -> R {
-        let offset = try checkedOffset(address, count: count)
+        let offset = try checkedOffset(address, count: count, for: .write)
         return body(UnsafeMutableRawBufferPointer(start: base + offset, count: Int(count)))
     }
 
-    /// Copies host bytes into guest memory.
-    public func copy<Bytes: Collection<UInt8>>(_ bytes: Bytes, to address: GuestAddress) throws(TenderError) {
-        try withMutableBytes(at: address, count: UInt64(bytes.count)) { $0.copyBytes(from: bytes) }
+    // MARK: The tender's own setup (tables, boot info, the executable)
+
+    /// Writes a value the tender places itself (not on a guest's behalf):
+    /// checked against the mapping only.
+    func hostStore<T: BitwiseCopyable>(_ value: T, at address: GuestAddress) throws(TenderError) {
+        base.storeBytes(of: value, toByteOffset: try hostOffset(address, count: UInt64(MemoryLayout<T>.size)), as: T.self)
+    }
+
+    /// Copies bytes the tender places itself.
+    func hostCopy<Bytes: Collection<UInt8>>(_ bytes: Bytes, to address: GuestAddress) throws(TenderError) {
+        let offset = try hostOffset(address, count: UInt64(bytes.count))
+        UnsafeMutableRawBufferPointer(start: base + offset, count: bytes.count).copyBytes(from: bytes)
+    }
+
+    private func hostOffset(_ address: GuestAddress, count: UInt64) throws(TenderError) -> Int {
+        let (end, overflow) = address.addingReportingOverflow(count)
+        guard !overflow, end <= mappedSize else {
+            throw TenderError("Tender write outside guest memory: gpa=\(hex(address)), sz=\(count)")
+        }
+        return Int(address)
     }
 
     /// Sets the host-side protection of a page-aligned range; executable
     /// guest pages are readable, never executable, in the host.
-    public func protect(_ address: GuestAddress, count: UInt64, readable: Bool, writable: Bool,
-                        executable: Bool) throws(TenderError) {
-        let offset = try checkedOffset(address, count: count)
+    func protect(_ address: GuestAddress, count: UInt64, readable: Bool, writable: Bool,
+                 executable: Bool) throws(TenderError) {
+        let offset = try hostOffset(address, count: count)
         var prot: Int32 = PROT_NONE
         if readable || executable { prot |= PROT_READ }
         if writable { prot |= PROT_WRITE }

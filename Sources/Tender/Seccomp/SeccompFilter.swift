@@ -80,10 +80,10 @@ enum ProcessRules {
             .on(vcpu, "ioctl", [.equals(1, UInt64(CKVM_GET_REGS))], reason: "KVM_GET_REGS: report where a guest faulted"),
             .on(.standardError, "write", reason: "error messages"),
             SeccompRule("exit_group", reason: "exit with the guest's status"),
-            SeccompRule("rt_sigreturn", reason: "return from the SIGINT/SIGTERM handler's interruption of KVM_RUN"),
             // Building an error message may grow the heap.
             SeccompRule("brk", reason: "malloc: grow the heap"),
             SeccompRule("mmap", [.clear(2, bits: UInt64(PROT_EXEC))], reason: "malloc: large blocks (never executable)"),
+            SeccompRule("mprotect", [.clear(2, bits: UInt64(PROT_EXEC))], reason: "malloc: grow a thread's heap (never executable)"),
             SeccompRule("munmap", reason: "free: large blocks"),
             SeccompRule("madvise", reason: "free: return memory"),
             SeccompRule("futex", reason: "locks in the Swift runtime and libc"),

@@ -8,7 +8,6 @@ public struct Errno: Error, Equatable, CustomStringConvertible {
     public init(_ rawValue: Int32) { self.rawValue = rawValue }
     public static var current: Errno { Errno(errno) }
     public static let interrupted = Errno(EINTR)
-    public static let wouldBlock = Errno(EAGAIN)
     public static let badAddress = Errno(EFAULT)
     public var description: String { String(cString: strerror(rawValue)) }
 }
@@ -42,22 +41,6 @@ public struct FileDescriptor: Equatable, Hashable, Sendable {
             offset += n
         }
         return .success(())
-    }
-
-    /// Reads up to `buffer.count` bytes at `offset`, retrying after short
-    /// reads and EINTR; returns how many bytes were read (less only at EOF).
-    public func readAll(into buffer: UnsafeMutableRawBufferPointer, at offset: Int64) -> Result<Int, Errno> {
-        var done = 0
-        while done < buffer.count {
-            let n = pread(rawValue, buffer.baseAddress! + done, buffer.count - done, off_t(offset) + off_t(done))
-            if n < 0 {
-                if errno == EINTR { continue }
-                return .failure(.current)
-            }
-            if n == 0 { break }
-            done += n
-        }
-        return .success(done)
     }
 }
 

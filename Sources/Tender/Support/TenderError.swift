@@ -34,6 +34,11 @@ public enum Diagnostics {
         writeStandardError("\(programName): \(message)\n")
     }
 
+    /// The last component of a path, as basename(3) gives it for argv[0].
+    public static func basename(_ path: String) -> String {
+        String(path.split(separator: "/", omittingEmptySubsequences: false).last ?? Substring(path))
+    }
+
     public static func writeStandardError(_ text: String) {
         var text = text
         text.withUTF8 { bytes in _ = FileDescriptor.standardError.writeAll(UnsafeRawBufferPointer(bytes)) }
