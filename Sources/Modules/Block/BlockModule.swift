@@ -29,6 +29,34 @@ public final class BlockModule: TenderModule {
             return length != 0 && length & mask == 0 && offset & mask == 0
                 && offset < capacity && length <= capacity - offset
         }
+
+        /// BLOCK_WRITE: the `length` bytes at `data` to the device at `offset`.
+        func write(_ data: GuestAddress, length: UInt64, offset: UInt64,
+                   in memory: GuestMemory) throws(TenderError) -> solo5_result_t {
+            guard admits(offset: offset, length: length) else { return SOLO5_R_EINVAL }
+            let written = try memory.withBytes(at: data, count: length) { bytes in
+                retryingInterrupts { pwrite(descriptor.rawValue, bytes.baseAddress, bytes.count, off_t(offset)) }
+            }
+            guard written >= 0 else { throw .system("Fatal error when writing") }
+            guard UInt64(written) == length else {
+                throw TenderError("Fatal error: wrote only \(written) out of \(length) bytes")
+            }
+            return SOLO5_R_OK
+        }
+
+        /// BLOCK_READ: `length` bytes from the device at `offset` into `data`.
+        func read(_ data: GuestAddress, length: UInt64, offset: UInt64,
+                  in memory: GuestMemory) throws(TenderError) -> solo5_result_t {
+            guard admits(offset: offset, length: length) else { return SOLO5_R_EINVAL }
+            let read = try memory.withMutableBytes(at: data, count: length) { buffer in
+                retryingInterrupts { pread(descriptor.rawValue, buffer.baseAddress, buffer.count, off_t(offset)) }
+            }
+            guard read >= 0 else { throw .system("Fatal error when reading") }
+            guard UInt64(read) == length else {
+                throw TenderError("Fatal error: read only \(read) out of \(length) bytes")
+            }
+            return SOLO5_R_OK
+        }
     }
 
     /// Options, by manifest index, until setup.
@@ -109,35 +137,18 @@ public final class BlockModule: TenderModule {
         let writeResult = GuestAddress(MemoryLayout<hvt_hc_block_write>.offset(of: \.ret)!)
         try tender.registerHypercall(HVT_HYPERCALL_BLOCK_WRITE) { address throws(TenderError) in
             let call = try memory.load(hvt_hc_block_write.self, at: address)
-            guard let device = table.device(handle: call.handle), device.admits(offset: call.offset, length: call.len) else {
-                return try memory.store(Int32(SOLO5_R_EINVAL.rawValue), at: address &+ writeResult)
-            }
-            let written = try memory.withBytes(at: call.data, count: call.len) { bytes in
-                retryingInterrupts { pwrite(device.descriptor.rawValue, bytes.baseAddress, bytes.count, off_t(call.offset)) }
-            }
-            guard written >= 0 else { throw .system("Fatal error when writing") }
-            guard UInt64(written) == call.len else {
-                throw TenderError("Fatal error: wrote only \(written) out of \(call.len) bytes")
-            }
-            try memory.store(Int32(SOLO5_R_OK.rawValue), at: address &+ writeResult)
+            let result = try table.device(handle: call.handle)?
+                .write(call.data, length: call.len, offset: call.offset, in: memory) ?? SOLO5_R_EINVAL
+            try memory.store(Int32(result.rawValue), at: address &+ writeResult)
         }
 
-        let readLength = GuestAddress(MemoryLayout<hvt_hc_block_read>.offset(of: \.len)!)
         let readResult = GuestAddress(MemoryLayout<hvt_hc_block_read>.offset(of: \.ret)!)
         try tender.registerHypercall(HVT_HYPERCALL_BLOCK_READ) { address throws(TenderError) in
             let call = try memory.load(hvt_hc_block_read.self, at: address)
-            guard let device = table.device(handle: call.handle), device.admits(offset: call.offset, length: call.len) else {
-                return try memory.store(Int32(SOLO5_R_EINVAL.rawValue), at: address &+ readResult)
-            }
-            let read = try memory.withMutableBytes(at: call.data, count: call.len) { buffer in
-                retryingInterrupts { pread(device.descriptor.rawValue, buffer.baseAddress, buffer.count, off_t(call.offset)) }
-            }
-            guard read >= 0 else { throw .system("Fatal error when reading") }
-            guard UInt64(read) == call.len else {
-                throw TenderError("Fatal error: read only \(read) out of \(call.len) bytes")
-            }
-            try memory.store(call.len, at: address &+ readLength)
-            try memory.store(Int32(SOLO5_R_OK.rawValue), at: address &+ readResult)
+            let result = try table.device(handle: call.handle)?
+                .read(call.data, length: call.len, offset: call.offset, in: memory) ?? SOLO5_R_EINVAL
+            // (len stays as the guest set it: a read is all or nothing.)
+            try memory.store(Int32(result.rawValue), at: address &+ readResult)
         }
     }
 
