@@ -1,12 +1,13 @@
 // swift-tools-version:6.0
 import PackageDescription
 
-// The tenders link the Swift runtime and libstdc++ statically and are not
-// position independent, so that they start fast (no relocation of the
-// runtime's metadata, no libstdc++ to load) and depend only on libc, libm,
-// libgcc_s, libelf and libseccomp at run time.
+// The tenders link the Swift runtime, libstdc++ and libgcc statically and are
+// not position independent, so that they start fast (no relocation of the
+// runtime's metadata, no libstdc++ or libgcc_s to load) and depend only on
+// libc (with libm), libelf and libseccomp at run time.
 let staticStdlib: [LinkerSetting] = [.unsafeFlags([
-    "-static-stdlib", "-Xclang-linker", "-no-pie", "-L", Context.packageDirectory + "/link", "-Xlinker", "--gc-sections",
+    "-static-stdlib", "-Xclang-linker", "-no-pie", "-Xclang-linker", "-static-libgcc",
+    "-L", Context.packageDirectory + "/link",
 ])]
 
 let package = Package(
