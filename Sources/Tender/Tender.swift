@@ -27,7 +27,9 @@ public enum Tender {
 
     static func run(arguments: [String], modules moduleTypes: [any TenderModule.Type]) throws(TenderError) -> Int32 {
         let program = Diagnostics.programName
-        let usage = Options.usage(program: program, modules: moduleTypes)
+        // Built only when printed: it costs more than a whole boot's other
+        // start-up work.
+        var usage: String { Options.usage(program: program, modules: moduleTypes) }
 
         let kernelIndex: Int
         switch Options.firstPass(arguments) {

@@ -1,12 +1,17 @@
 /// A module's attached devices by manifest index, which is also the handle
 /// a guest names them by. Built during setup, read-only afterwards.
+///
+/// Inlinable, so that each module gets it specialized for its own device type
+/// (unspecialized generic code looks types up by name at run time).
 public struct DeviceTable<Device> {
-    private var devices: [Device?]
+    @usableFromInline var devices: [Device?]
 
+    @inlinable
     public init(entries: Int) {
         devices = [Device?](repeating: nil, count: entries)
     }
 
+    @inlinable
     public subscript(index: Int) -> Device? {
         get { devices[index] }
         set { devices[index] = newValue }
@@ -18,8 +23,10 @@ public struct DeviceTable<Device> {
         handle < UInt64(count) ? self[Int(handle)] : nil
     }
 
+    @inlinable
     public var count: Int { devices.count }
 
     /// The attached devices, in handle order.
+    @inlinable
     public var attached: [Device] { devices.compactMap { $0 } }
 }

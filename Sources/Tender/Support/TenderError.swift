@@ -36,7 +36,8 @@ public enum Diagnostics {
 
     /// The last component of a path, as basename(3) gives it for argv[0].
     public static func basename(_ path: String) -> String {
-        String(path.split(separator: "/", omittingEmptySubsequences: false).last ?? Substring(path))
+        guard let slash = path.utf8.lastIndex(of: UInt8(ascii: "/")) else { return path }
+        return String(path[path.utf8.index(after: slash)...])
     }
 
     public static func writeStandardError(_ text: String) {
