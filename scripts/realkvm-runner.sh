@@ -237,6 +237,12 @@ check() {
   [ -z "$with" ] || [ "$WST" = 0 ] || why="${why:+$why; }with command exited ${WST:-?}"
 }
 
+# reports WHO: the with command's "report: " lines, as "  report WHO NAME: ..."
+reports() {
+  [ -n "$with" ] && grep '^report: ' "$TMP/with" | sed "s/^report: /  report $1 $name: /"
+  return 0
+}
+
 # report: the tender's (and with command's) output, indented
 report() {
   echo "  --- output ($1 $args) ---"
@@ -280,6 +286,7 @@ while IFS= read -r line || [ -n "$line" ]; do
   now_ms; cms=$((NOW - c0))
   if [ -z "$why" ]; then
     echo "ok $name ($MS ms${with:+; case $cms ms})"
+    reports tender
     pass=$((pass + 1))
   else
     echo "FAIL $name: $why"
@@ -293,6 +300,7 @@ while IFS= read -r line || [ -n "$line" ]; do
     run_case "$REF"
     rms=$MS
     echo "  ref $name: status $ST, ${why:-as expected} ($rms ms)"
+    [ -n "$why" ] || reports ref
     [ -z "$why" ] || [ -z "$with" ] || report "$REF" | tail -n 12
     why=$twhy
   fi
