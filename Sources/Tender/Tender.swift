@@ -115,7 +115,7 @@ public enum Tender {
         try SeccompFilter(policy).load()
 
         let loop = RunLoop(vcpu: machine.vcpu, memory: machine.memory,
-                           hypercalls: setup.hypercalls.handlers, haltHooks: setup.haltHooks,
+                           hypercalls: setup.hypercalls.handlers, hooks: setup.hooks,
                            noAccess: plan.accessMap.noAccess)
         return try loop.run()
     }

@@ -53,11 +53,11 @@ public struct VCPU {
     /// The vCPU's TSC frequency in kHz.
     public func tscKHz() -> Result<Int32, Errno> { kvmIoctl(fd, CKVM_GET_TSC_KHZ, nil) }
 
-    /// Enters the guest until the next exit. EINTR is returned as a value:
-    /// the caller decides whether to retry.
+    /// Enters the guest until the next exit, and says why it exited. EINTR
+    /// is returned as a value: the caller decides whether to retry.
     @inline(__always)
-    public func run() -> Result<Void, Errno> {
-        ckvm_ioctl(fd.rawValue, CKVM_RUN, nil) < 0 ? .failure(.current) : .success(())
+    public func run() -> Result<VcpuExit, Errno> {
+        ckvm_ioctl(fd.rawValue, CKVM_RUN, nil) < 0 ? .failure(.current) : .success(VcpuExit(decoding: runState))
     }
 
     /// The guest's instruction pointer, for fault reports.

@@ -12,6 +12,27 @@ public typealias Hypercall = (GuestAddress) throws(TenderError) -> Void
 /// the address of a cookie already checked to span HVT_HALT_COOKIE_MAX bytes.
 public typealias HaltHook = (_ status: Int32, _ cookie: GuestAddress?) -> Void
 
+/// Called when the run ends on an error (a guest fault, an exit the tender
+/// cannot serve, a refused hypercall), with the message about to be
+/// printed, while the vCPU still holds the faulting state.
+public typealias FaultHook = (_ message: String) -> Void
+
+/// Called once the seccomp policy is sealed, before the first KVM_RUN: the
+/// guest has not run an instruction yet.
+public typealias StartHook = () throws(TenderError) -> Void
+
+/// Called on a debug exit (asked for with `VCPU.setGuestDebug`); the guest
+/// resumes when it returns.
+public typealias DebugHook = (DebugEvent) throws(TenderError) -> Void
+
+/// The hooks the run loop calls, as modules registered them.
+struct RunHooks {
+    var halt: [HaltHook] = []
+    var fault: [FaultHook] = []
+    var start: [StartHook] = []
+    var debug: DebugHook?
+}
+
 /// A tender module: a plug-in that owns some devices or services. The core
 /// owns the run loop; a module declares what it contributes and the core
 /// wires it in. An executable lists its modules in one place (its main.swift).
@@ -58,7 +79,8 @@ public final class ModuleSetup {
     let machine: Machine
     let hypercalls: HypercallTable
     let waitset: Waitset
-    var haltHooks: [HaltHook] = []
+    var hooks = RunHooks()
+    private var debugHookOwner = ""
     var currentModule = ""
     /// The module that reserved a shared region, and where it is.
     let regionOwner: String?
@@ -122,7 +144,29 @@ public final class ModuleSetup {
     }
 
     public func registerHaltHook(_ hook: @escaping HaltHook) {
-        haltHooks.append(hook)
+        hooks.halt.append(hook)
+    }
+
+    // Hooks for debugging modules (any module may use them).
+
+    /// The vCPU, to read or change its registers and debug state.
+    public var vcpu: VCPU { machine.vcpu }
+
+    public func registerFaultHook(_ hook: @escaping FaultHook) {
+        hooks.fault.append(hook)
+    }
+
+    public func registerStartHook(_ hook: @escaping StartHook) {
+        hooks.start.append(hook)
+    }
+
+    /// Claims the vCPU's debug exits; one module may.
+    public func registerDebugHook(_ hook: @escaping DebugHook) throws(TenderError) {
+        guard hooks.debug == nil else {
+            throw TenderError("Debug exits claimed by both `\(debugHookOwner)' and `\(currentModule)'")
+        }
+        hooks.debug = hook
+        debugHookOwner = currentModule
     }
 }
 
