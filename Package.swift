@@ -14,6 +14,7 @@ let package = Package(
     products: [
         .executable(name: "solo5-hvt", targets: ["solo5-hvt"]),
         .executable(name: "solo5-elftool", targets: ["solo5-elftool"]),
+        .executable(name: "solo5-hvt-debug", targets: ["solo5-hvt-debug"]),
     ],
     targets: [
         // The hvt ABI as C headers, shared with the test guests.
@@ -40,6 +41,11 @@ let package = Package(
         // Opens a TAP interface and execs a tender with the descriptor, for
         // the tests of `--net:NAME=@NN`.
         .executableTarget(name: "tapfd", dependencies: ["CLinux"], path: "Tests/TapFD"),
+        // solo5-hvt-debug: solo5-hvt plus core dumps and a gdb stub.
+        .target(name: "Dumpcore", dependencies: ["Tender", "CLinux"], path: "Sources/Modules/Dumpcore"),
+        .executableTarget(name: "solo5-hvt-debug", dependencies: ["Tender", "Console", "Block", "Net", "Dumpcore"],
+                          linkerSettings: staticExecutable),
+
         // The tests run the built executables (swift build builds them with
         // the tests) rather than linking them, which would drag the static
         // stdlib flag into the test bundle.

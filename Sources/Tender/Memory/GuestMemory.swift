@@ -47,6 +47,9 @@ public final class GuestMemory {
     // into modules' hypercall handlers; nothing outside this file uses them.
     @usableFromInline let base: UnsafeMutableRawPointer
     @usableFromInline let accessMap: GuestAccessMap
+    /// Ranges mapped PROT_NONE in the host: the tender itself must not
+    /// read them either (a core dump skips them).
+    private(set) var hostNoAccess: [Range<UInt64>] = []
 
     init(size: UInt64, mappedSize: UInt64, accessMap: GuestAccessMap) throws(TenderError) {
         precondition(size <= mappedSize)
@@ -150,6 +153,7 @@ public final class GuestMemory {
         if mprotect(base + offset, Int(count), prot) != 0 {
             throw .system("mprotect of guest memory failed")
         }
+        if prot == PROT_NONE { hostNoAccess.append(address..<address + count) }
     }
 
     // MARK: Words shared with a running guest (the net ring)

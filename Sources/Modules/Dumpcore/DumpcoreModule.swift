@@ -1,0 +1,100 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import CLinux
+import Tender
+
+/// `--dumpcore=DIR`: when the guest aborts (halts with status 255) or the
+/// run ends on a fault, writes an ELF core file DIR/core.solo5-hvt.PID with
+/// the vCPU's registers and guest memory, for `gdb GUEST CORE`.
+///
+/// The directory is opened at start-up; once the guest runs, the policy
+/// lets this module create one file in it (openat on that descriptor, with
+/// O_EXCL|O_NOFOLLOW: never through a planted symlink, never over a file),
+/// and write, size and close only the descriptor that file will get.
+public final class DumpcoreModule: TenderModule {
+    public static let name = "dumpcore"
+    public static let usage: String? = "--dumpcore=DIR (enable guest core dump on abort/trap)"
+
+    private var directoryPath: String?
+    private var directory: FileDescriptor?
+    private var fileName = ""
+    private var pid: Int32 = 0
+    /// The descriptor the core file will get: the lowest free one when the
+    /// policy is sealed (nothing opens a descriptor after that).
+    private var coreDescriptor = FileDescriptor(rawValue: -1)
+    private var dumped = false
+    private var vcpu: VCPU?
+    private var memory: GuestMemory?
+
+    static let createFlags = O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC
+
+    public init() {}
+
+    public func handleOption(_ option: String, manifest: Manifest) throws(TenderError) -> Bool {
+        guard option.hasPrefix("--dumpcore=") else { return false }
+        directoryPath = String(option.dropFirst("--dumpcore=".count))
+        return true
+    }
+
+    public func setup(_ tender: ModuleSetup) throws(TenderError) {
+        guard let path = directoryPath else { return }
+        guard case .success(let directory) = FileDescriptor.open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC) else {
+            throw TenderError("dumpcore: cannot open dir")
+        }
+        guard faccessat(directory.rawValue, ".", W_OK, 0) == 0 else {
+            directory.close()
+            throw TenderError("dumpcore: dir not writable")
+        }
+        self.directory = directory
+        pid = getpid()
+        fileName = "core.solo5-hvt.\(pid)"
+        vcpu = tender.vcpu
+        memory = tender.memory
+        tender.registerHaltHook { [unowned self] status, cookie in
+            // SOLO5_EXIT_ABORT; a guest's trap handler passes its frame.
+            if status == 255 { dump(trapFrame: cookie, signal: SIGABRT) }
+        }
+        tender.registerFaultHook { [unowned self] _ in dump(trapFrame: nil, signal: SIGSEGV) }
+    }
+
+    public func seccompRules() -> [SeccompRule] {
+        guard let directory, let vcpu else { return [] }
+        let probe = fcntl(directory.rawValue, F_DUPFD_CLOEXEC, 0)
+        if probe >= 0 { close(probe) }
+        coreDescriptor = FileDescriptor(rawValue: probe)
+        return [
+            .on(directory, "openat", [.equals(2, UInt64(Self.createFlags))],
+                reason: "create the core file in DIR (O_EXCL|O_NOFOLLOW)"),
+            .on(coreDescriptor, "pwrite64", reason: "write the core file"),
+            .on(coreDescriptor, "ftruncate", reason: "size the core file (untouched pages stay holes)"),
+            .on(coreDescriptor, "close", reason: "close the core file"),
+            .on(vcpu.fd, "ioctl", [.equals(1, UInt64(CKVM_GET_SREGS))], reason: "KVM_GET_SREGS: segment registers"),
+            SeccompRule("mincore", reason: "find the guest pages the host has backed"),
+        ]
+    }
+
+    private func dump(trapFrame: GuestAddress?, signal: Int32) {
+        guard !dumped, let directory, let directoryPath, let vcpu, let memory else { return }
+        dumped = true
+        let raw = openat(directory.rawValue, fileName, Self.createFlags, S_IRUSR | S_IWUSR)
+        guard raw >= 0 else {
+            Diagnostics.warn("dumpcore: open(\(fileName)): \(Errno.current)")
+            Diagnostics.warn("dumpcore: error(s) dumping core, file may be incomplete")
+            return
+        }
+        let file = FileDescriptor(rawValue: raw)
+        defer { file.close() }
+        guard file == coreDescriptor else {
+            // The policy allows writes to the predicted descriptor only.
+            Diagnostics.warn("dumpcore: core file got descriptor \(raw), not \(coreDescriptor.rawValue)")
+            Diagnostics.warn("dumpcore: error(s) dumping core, file may be incomplete")
+            return
+        }
+        Diagnostics.warn("dumpcore: dumping guest core to: \(directoryPath)/\(fileName)")
+        if let problem = CoreFile.write(to: file, vcpu: vcpu, memory: memory, trapFrame: trapFrame, signal: signal, pid: pid) {
+            Diagnostics.warn(problem)
+            Diagnostics.warn("dumpcore: error(s) dumping core, file may be incomplete")
+        }
+    }
+}
