@@ -36,7 +36,7 @@ let package = Package(
 
         // A tender with a test-only module, to exercise the module API end to end.
         .executableTarget(name: "solo5-hvt-testmodule",
-                          dependencies: ["Tender", "Console", "Block", "Net", "HvtABI", "CLinux"],
+                          dependencies: ["Tender", "Console", "Block", "Net", "HvtABI", "CLinux", "Dumpcore"],
                           path: "Tests/TestModuleTender", linkerSettings: staticExecutable),
         // Opens a TAP interface and execs a tender with the descriptor, for
         // the tests of `--net:NAME=@NN`.
