@@ -36,14 +36,15 @@ let package = Package(
 
         // A tender with a test-only module, to exercise the module API end to end.
         .executableTarget(name: "solo5-hvt-testmodule",
-                          dependencies: ["Tender", "Console", "Block", "Net", "HvtABI", "CLinux", "Dumpcore"],
+                          dependencies: ["Tender", "Console", "Block", "Net", "HvtABI", "CLinux", "GDB", "Dumpcore"],
                           path: "Tests/TestModuleTender", linkerSettings: staticExecutable),
         // Opens a TAP interface and execs a tender with the descriptor, for
         // the tests of `--net:NAME=@NN`.
         .executableTarget(name: "tapfd", dependencies: ["CLinux"], path: "Tests/TapFD"),
         // solo5-hvt-debug: solo5-hvt plus core dumps and a gdb stub.
         .target(name: "Dumpcore", dependencies: ["Tender", "CLinux"], path: "Sources/Modules/Dumpcore"),
-        .executableTarget(name: "solo5-hvt-debug", dependencies: ["Tender", "Console", "Block", "Net", "Dumpcore"],
+        .target(name: "GDB", dependencies: ["Tender", "CLinux"], path: "Sources/Modules/GDB"),
+        .executableTarget(name: "solo5-hvt-debug", dependencies: ["Tender", "Console", "Block", "Net", "GDB", "Dumpcore"],
                           linkerSettings: staticExecutable),
 
         // The tests run the built executables (swift build builds them with

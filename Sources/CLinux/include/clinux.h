@@ -30,6 +30,8 @@ static const unsigned long CKVM_SET_REGS = KVM_SET_REGS;
 static const unsigned long CKVM_SET_FPU = KVM_SET_FPU;
 static const unsigned long CKVM_GET_TSC_KHZ = KVM_GET_TSC_KHZ;
 static const unsigned long CKVM_RUN = KVM_RUN;
+/* solo5-hvt-debug */
+static const unsigned long CKVM_SET_GUEST_DEBUG = KVM_SET_GUEST_DEBUG;
 
 /* ioctl with a pointer argument (or none). */
 static inline int ckvm_ioctl(int fd, unsigned long request, void *arg)

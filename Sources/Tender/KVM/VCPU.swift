@@ -50,6 +50,19 @@ public struct VCPU {
         return kvmIoctl(fd, CKVM_SET_FPU, &fpu).map { _ in }
     }
 
+    /// KVM_SET_GUEST_DEBUG: `control` is KVM_GUESTDBG_* bits; `debugRegisters`
+    /// DR0-DR3, DR6 (unused) and DR7 for hardware breakpoints and watchpoints.
+    public func setGuestDebug(control: UInt32, debugRegisters: [UInt64] = []) -> Result<Void, Errno> {
+        var request = kvm_guest_debug()
+        request.control = control
+        withUnsafeMutableBytes(of: &request.arch.debugreg) { words in
+            for (index, value) in debugRegisters.prefix(8).enumerated() {
+                words.storeBytes(of: value, toByteOffset: index * 8, as: UInt64.self)
+            }
+        }
+        return kvmIoctl(fd, CKVM_SET_GUEST_DEBUG, &request).map { _ in }
+    }
+
     /// The vCPU's TSC frequency in kHz.
     public func tscKHz() -> Result<Int32, Errno> { kvmIoctl(fd, CKVM_GET_TSC_KHZ, nil) }
 

@@ -38,3 +38,32 @@ extension GuestMemory {
         return .success((lent, pages))
     }
 }
+
+extension GuestMemory {
+    /// For a debugger: writes `bytes` at `address` inside guest memory on
+    /// the user's behalf, also where the guest itself may not write (its
+    /// text, for a breakpoint's int3): a read-only page is made writable for
+    /// the write and read-only again after. Never the ranges the host maps
+    /// with no access, nor the tender's low memory. Returns false when the
+    /// range is refused.
+    public func debuggerWrite(_ bytes: [UInt8], at address: GuestAddress) -> Bool {
+        let (end, overflow) = address.addingReportingOverflow(UInt64(bytes.count))
+        guard !overflow, end <= size, allowed(address..<end, for: .read) else { return false }
+        let page: UInt64 = 4096
+        let pages = (address & ~(page - 1))..<((end + page - 1) & ~(page - 1))
+        let readOnly = accessMap.readOnly.contains { $0.overlaps(address..<end) }
+        // SAFETY: inside guest memory (checked above), whole pages for mprotect.
+        if readOnly, mprotect(base + Int(pages.lowerBound), Int(pages.count), PROT_READ | PROT_WRITE) != 0 {
+            return false
+        }
+        UnsafeMutableRawBufferPointer(start: base + Int(address), count: bytes.count).copyBytes(from: bytes)
+        if readOnly {
+            // Back to what the load plan set (its ranges are page aligned).
+            for at in stride(from: pages.lowerBound, to: pages.upperBound, by: Int(page))
+            where accessMap.readOnly.contains(where: { $0.lowerBound <= at && $0.upperBound >= at + page }) {
+                _ = mprotect(base + Int(at), Int(page), PROT_READ)
+            }
+        }
+        return true
+    }
+}
