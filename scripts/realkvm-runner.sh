@@ -17,6 +17,7 @@ PATH=/bin:/sbin:/usr/bin:/usr/sbin
 export PATH
 
 TENDER=${RK_TENDER:-/bin/solo5-hvt}
+TENDER_DEBUG=${RK_TENDER_DEBUG:-/bin/solo5-hvt-debug}
 REF=${RK_REF:-/bin/solo5-hvt-ref}
 CASES=${RK_CASES:-/cases.txt}
 GUESTS=${RK_GUESTS:-/guests}
@@ -211,6 +212,16 @@ run_case() {
   set -- $R
   unset IFS
   set +f
+  # a first word solo5-hvt-debug: the debug tender (no reference for it)
+  if [ "$1" = solo5-hvt-debug ]; then
+    shift
+    if [ "$rbin" = "$REF" ]; then
+      teardown; ST= MS=0 WST= why="no reference debug tender"
+      : >"$TMP/out"; : >"$TMP/with"
+      return
+    fi
+    rbin=$TENDER_DEBUG
+  fi
   run "$rbin" "$@"
   teardown
   check

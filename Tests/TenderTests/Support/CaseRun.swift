@@ -99,6 +99,9 @@ final class CaseRun {
     /// Prepares everything `arguments` name; a namespace is made when the
     /// case has TAPs or a `with` command. Call `close()` afterwards.
     init(arguments raw: [String], needsNamespace: Bool) throws {
+        // A first word naming the debug tender runs it instead of solo5-hvt.
+        var raw = raw
+        if raw.first == "solo5-hvt-debug" { tender = raw.removeFirst() }
         directory = try Harness.temporaryDirectory()
         do {
             let taps = try CaseRun.taps(in: raw)
@@ -134,8 +137,11 @@ final class CaseRun {
         return path
     }
 
+    /// The tender the case runs.
+    private(set) var tender = "solo5-hvt"
+
     /// Starts the tender (inside the namespace, if any).
-    func startTender(_ tender: String = "solo5-hvt") throws -> Harness.Running {
+    func startTender() throws -> Harness.Running {
         if let namespace { return try namespace.tender(arguments, tender: tender) }
         return try Harness.Running(arguments, tender: tender)
     }
