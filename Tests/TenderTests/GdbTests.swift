@@ -93,6 +93,16 @@ struct GdbTests {
         }
     }
 
+    /// A fault stops the guest for gdb (SIGSEGV) at the faulting
+    /// instruction; continuing ends the run.
+    @Test func faultStopsForInspection() throws {
+        let (tender, gdb) = try session(["continue", "bt", "continue"], guest: "nullpage")
+        #expect(gdb.output.contains("Program received signal SIGSEGV"), "\(gdb)")
+        #expect(gdb.output.contains("nullpage.c:12"), "\(gdb)")
+        #expect(gdb.output.contains("Program terminated with signal SIGSEGV"), "\(gdb)")
+        #expect(tender.status == 1 && tender.stderr.contains("KVM: guest triple fault"), "\(tender)")
+    }
+
     @Test func badPortIsRefused() throws {
         try Harness.requireKVM()
         for port in ["", "x", "65536", "-1", "123456"] {

@@ -46,7 +46,11 @@ public final class GdbModule: TenderModule {
         tender.registerStartHook { () throws(TenderError) in try stub.stopped(signal: Self.sigtrap, announce: false) }
         try tender.registerDebugHook { _ throws(TenderError) in try stub.stopped(signal: Self.sigtrap, announce: true) }
         tender.registerHaltHook { status, _ in stub.exited(status: status, signal: 0) }
-        tender.registerFaultHook { _ in stub.exited(status: nil, signal: Self.sigsegv) }
+        tender.registerFaultHook { _ in
+            // gdb may look at the faulting state first; the run then ends.
+            try? stub.stopped(signal: Self.sigsegv, announce: true)
+            stub.exited(status: nil, signal: Self.sigsegv)
+        }
     }
 
     public func seccompRules() -> [SeccompRule] {

@@ -72,8 +72,15 @@ final class GdbStub {
         case UInt8(ascii: "M"): connection.send(writeMemory(body))
         case UInt8(ascii: "Z"): connection.send(breakpoint(body, insert: true))
         case UInt8(ascii: "z"): connection.send(breakpoint(body, insert: false))
-        case UInt8(ascii: "c"), UInt8(ascii: "s"):
-            // An address to resume at ("c ADDR") moves rip first.
+        case UInt8(ascii: "c"), UInt8(ascii: "s"), UInt8(ascii: "C"), UInt8(ascii: "S"):
+            // "C SIG[;ADDR]" and "S SIG[;ADDR]" resume without delivering
+            // the signal (the guest has no signals); an address to resume at
+            // ("c ADDR") moves rip first.
+            var body = body
+            if command == UInt8(ascii: "C") || command == UInt8(ascii: "S") {
+                guard let separator = body.firstIndex(of: UInt8(ascii: ";")) else { return resume(command) }
+                body = body[(separator + 1)...]
+            }
             if !body.isEmpty {
                 guard let address = hexNumber(body), case .success(var regs) = vcpu.getRegisters() else {
                     connection.send("E01")
@@ -82,7 +89,7 @@ final class GdbStub {
                 regs.rip = address
                 guard case .success = vcpu.setRegisters(regs) else { connection.send("E01"); return nil }
             }
-            return command == UInt8(ascii: "s") ? .step : .continue
+            return resume(command)
         case UInt8(ascii: "k"):
             Diagnostics.warn("Debugger asked us to quit")
             attached = false
@@ -97,6 +104,10 @@ final class GdbStub {
             connection.send(query(String(decoding: packet, as: UTF8.self)))
         }
         return nil
+    }
+
+    private func resume(_ command: UInt8) -> Resume {
+        command == UInt8(ascii: "s") || command == UInt8(ascii: "S") ? .step : .continue
     }
 
     private func query(_ text: String) -> String {
