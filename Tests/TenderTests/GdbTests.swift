@@ -74,7 +74,8 @@ struct GdbTests {
         if Harness.isKVMPVM {
             #expect(!gdb.output.contains("Old value ="), "kvm_pvm fires no data watchpoint (if this fails, it now does)\n\(gdb)")
         } else {
-            #expect(gdb.output.contains("Old value = 0") && gdb.output.contains("New value = 1"), "\(gdb)")
+            #expect(gdb.output.contains("Hardware watchpoint 2: counter") && gdb.output.contains("Old value = 0")
+                    && gdb.output.contains("New value = 1"), "\(gdb)")
         }
     }
 

@@ -44,7 +44,9 @@ public final class GdbModule: TenderModule {
         self.stub = stub
         // Before the first instruction: gdb asks where we are (`?`).
         tender.registerStartHook { () throws(TenderError) in try stub.stopped(signal: Self.sigtrap, announce: false) }
-        try tender.registerDebugHook { _ throws(TenderError) in try stub.stopped(signal: Self.sigtrap, announce: true) }
+        try tender.registerDebugHook { event throws(TenderError) in
+            try stub.stopped(signal: Self.sigtrap, announce: true, debugStatus: event.dr6)
+        }
         tender.registerHaltHook { status, _ in stub.exited(status: status, signal: 0) }
         tender.registerFaultHook { _ in
             // gdb may look at the faulting state first; the run then ends.

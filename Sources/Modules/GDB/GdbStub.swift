@@ -28,9 +28,9 @@ final class GdbStub {
     /// Reports a stop with `signal` (announce: false for the first stop,
     /// which gdb asks about with `?`) and serves gdb until it resumes the
     /// guest. Throws to end the run (`k`, or gdb gone).
-    func stopped(signal: UInt8, announce: Bool) throws(TenderError) {
+    func stopped(signal: UInt8, announce: Bool, debugStatus: UInt64 = 0) throws(TenderError) {
         guard attached else { return }
-        if announce { connection.send("S" + hexByte(signal)) }
+        if announce { connection.send(stopReply(signal: signal, debugStatus: debugStatus)) }
         while true {
             switch connection.receive() {
             case .closed:
@@ -44,6 +44,17 @@ final class GdbStub {
                 }
             }
         }
+    }
+
+    /// `S05`, or `T05watch:ADDR;` (awatch for an access watchpoint) when
+    /// DR6 says a watchpoint in a debug register fired, so gdb can show the
+    /// old and new values.
+    private func stopReply(signal: UInt8, debugStatus: UInt64) -> String {
+        for (slot, entry) in hardwareSlots.enumerated() where debugStatus & (1 << UInt64(slot)) != 0 {
+            guard let entry, entry.kind != 0 else { continue }
+            return "T" + hexByte(signal) + (entry.kind == 1 ? "watch" : "awatch") + ":" + String(entry.address, radix: 16) + ";"
+        }
+        return "S" + hexByte(signal)
     }
 
     /// Ends gdb's session: `W` with the guest's exit status, or `X` with a
