@@ -50,6 +50,7 @@ if [ $pid1 = 1 ]; then
   mount -t devtmpfs devtmpfs /dev 2>/dev/null
   mount -t tmpfs tmpfs /tmp
   mount -t tmpfs tmpfs /run
+  ifconfig lo 127.0.0.1 up # the gdb cases connect to the stub on loopback
   exec </dev/null >/dev/console 2>&1
 fi
 echo "REALKVM-START $(uname -r) $(grep -m1 '^model name' /proc/cpuinfo | sed 's/.*: //')"

@@ -51,11 +51,13 @@ public final class DumpcoreModule: TenderModule {
         fileName = "core.solo5-hvt.\(pid)"
         vcpu = tender.vcpu
         memory = tender.memory
-        tender.registerHaltHook { [unowned self] status, cookie in
+        // The hooks hold the module strongly: the core keeps no reference
+        // to its modules once the run starts.
+        tender.registerHaltHook { status, cookie in
             // SOLO5_EXIT_ABORT; a guest's trap handler passes its frame.
-            if status == 255 { dump(trapFrame: cookie, signal: SIGABRT) }
+            if status == 255 { self.dump(trapFrame: cookie, signal: SIGABRT) }
         }
-        tender.registerFaultHook { [unowned self] _ in dump(trapFrame: nil, signal: SIGSEGV) }
+        tender.registerFaultHook { _ in self.dump(trapFrame: nil, signal: SIGSEGV) }
     }
 
     public func seccompRules() -> [SeccompRule] {
