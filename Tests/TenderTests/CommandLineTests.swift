@@ -15,7 +15,7 @@ struct CommandLineTests {
 
     @Test func helpShowsEachModuleUsage() throws {
         let outcome = try Harness.run(["--help"], tender: "solo5-hvt-testmodule")
-        #expect(outcome.stderr.contains("Compiled-in modules: core console test \n"))
+        #expect(outcome.stderr.contains("Compiled-in modules: core console test gdb dumpcore \n"))
         #expect(outcome.stderr.contains("\nCompiled-in module options:\n    [ --test:halt-message=TEXT ]"))
     }
 

@@ -133,7 +133,15 @@ struct ElfTests {
     @Test func truncatedFilesAreRejected() throws {
         let full = try Array(Data(contentsOf: URL(fileURLWithPath: try Harness.guest("hello"))))
         let dir = try Harness.temporaryDirectory()
-        for length in [0, 10, 63, 64, 200, full.count / 2] {
+        // The guests carry debug information after their loadable
+        // segments: cut inside the last PT_LOAD's bytes, not just anywhere.
+        func word<T: FixedWidthInteger>(_ offset: Int, _: T.Type) -> Int {
+            Int(full[offset..<offset + MemoryLayout<T>.size].reversed().reduce(T(0)) { $0 << 8 | T($1) })
+        }
+        let (phoff, phentsize, phnum) = (word(32, UInt64.self), word(54, UInt16.self), word(56, UInt16.self))
+        let loadEnd = (0..<phnum).map { phoff + $0 * phentsize }.filter { word($0, UInt32.self) == 1 }
+            .map { word($0 + 8, UInt64.self) + word($0 + 32, UInt64.self) }.max() ?? full.count
+        for length in [0, 10, 63, 64, 200, loadEnd / 2, loadEnd - 1] {
             let file = dir.appendingPathComponent("cut-\(length).hvt")
             try Data(full.prefix(length)).write(to: file)
             let outcome = try Harness.run(["--mem=32", file.path])

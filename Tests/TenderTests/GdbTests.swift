@@ -7,8 +7,10 @@ import Testing
 /// and breakpoints in debug registers work, but an int3 under
 /// KVM_GUESTDBG_USE_SW_BP ends the run ("KVM: internal error exit:
 /// suberror=0x1") and data watchpoints never fire. The stub puts the first
-/// four breakpoints in debug registers, so `break` works in both; the tests
-/// below state what kvm_pvm does and demand the real behaviour elsewhere.
+/// four breakpoints in debug registers, so `break` works on both; the tests
+/// below state what kvm_pvm does and demand the real behaviour on hardware.
+/// (The nested real-KVM bed, KVM under QEMU's emulated SVM, cannot stand in
+/// for hardware here: only single step works there; see cases.txt.)
 @Suite("GDB module")
 struct GdbTests {
     /// Starts the tender waiting for gdb on a free port, runs gdb with
