@@ -125,3 +125,70 @@ struct GdbTests {
         #expect(!text.contains("accept") && !text.contains("socket") && !text.contains("\n  read —"), "\(text)")
     }
 }
+
+/// The stub's framing against a client of our own: an oversized packet
+/// gets an error reply, a bad checksum a `-`, and the stub stays usable.
+@Suite("GDB module: packets")
+struct GdbPacketTests {
+    /// A packet with its checksum.
+    private func frame(_ payload: String) -> String {
+        "$" + payload + "#" + String(format: "%02x", payload.utf8.reduce(UInt8(0), &+))
+    }
+
+    @Test func oversizedAndCorruptPackets() throws {
+        try Harness.requireKVM()
+        let port = UInt16(20000 + Int.random(in: 0..<40000))
+        let tender = try Harness.Running(["--mem=32", "--gdb", "--gdb-port=\(port)", try Harness.guest("hello")],
+                                         tender: "solo5-hvt-debug")
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = port.bigEndian
+        address.sin_addr.s_addr = UInt32(0x7f00_0001).bigEndian
+        var fd: Int32 = -1
+        for _ in 0..<100 {
+            fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+            let rc = withUnsafePointer(to: &address) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+            }
+            if rc == 0 { break }
+            close(fd)
+            fd = -1
+            usleep(50_000)
+        }
+        try #require(fd >= 0, "could not connect to the stub")
+        var timeout = timeval(tv_sec: 10, tv_usec: 0)
+        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+        func send(_ text: String) { _ = text.withCString { write(fd, $0, strlen($0)) } }
+        // Reads until `marker` has arrived (or the stub goes quiet).
+        func receive(until marker: String) -> String {
+            var text = ""
+            var buffer = [UInt8](repeating: 0, count: 65536)
+            while !text.contains(marker) {
+                let n = read(fd, &buffer, buffer.count)
+                if n <= 0 { break }
+                text += String(decoding: buffer[..<n], as: UTF8.self)
+            }
+            return text
+        }
+
+        send(frame(String(repeating: "m", count: 5000)))
+        #expect(receive(until: "#") == "+" + frame("E01"), "an oversized packet gets an error reply")
+        send("+")
+        send("$?#00")
+        #expect(receive(until: "-") == "-", "a bad checksum is refused")
+        send(frame("?"))
+        #expect(receive(until: "#") == "+" + frame("S05"), "the stub still answers")
+        send("+")
+        send(frame("m" + String(repeating: "f", count: 17) + ",4"))
+        #expect(receive(until: "#") == "+" + frame("E01"), "an address of 17 digits is malformed")
+        send("+")
+        send(frame("mffffffffffffff00,200"))
+        #expect(receive(until: "#") == "+" + frame("E14"), "memory that wraps around is refused")
+        send("+")
+        send(frame("c"))
+        #expect(receive(until: "$W00").contains(frame("W00")), "the guest's exit is reported")
+        close(fd)
+        let outcome = tender.wait(timeout: 30)
+        #expect(outcome.status == 0 && outcome.stdout.contains("Hello, world!"), "\(outcome)")
+    }
+}
