@@ -36,59 +36,57 @@ struct DumpcoreTests {
         return UInt64(fields[1].dropFirst(2), radix: 16)
     }
 
-    @Test func abortWritesACoreGdbReads() throws {
+    /// Runs guest `name` with --dumpcore in a fresh directory, expects
+    /// `status` and a core file, and hands them to `body`.
+    private func withCore(_ name: String, status: Int32,
+                          _ body: (_ outcome: Harness.Outcome, _ guest: String, _ core: String) throws -> Void) throws {
         try Harness.requireKVM()
         let dir = try Harness.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: dir) }
-        let guest = try Harness.guest("abort")
+        let guest = try Harness.guest(name)
         let outcome = try Harness.run(["--mem=32", "--dumpcore=\(dir.path)", guest], tender: Self.tender)
-        #expect(!outcome.signaled && outcome.status == 255, "\(outcome)")
-        let core = try #require(corePath(outcome, dir: dir), "\(outcome)")
-        #expect(outcome.stderr.contains("dumpcore: dumped "), "\(outcome)")
-        #expect(outcome.stderr.contains(" pages of total 8192 pages"), "32 MiB of guest memory\n\(outcome)")
-        let attributes = try FileManager.default.attributesOfItem(atPath: core)
-        #expect((attributes[.posixPermissions] as? NSNumber)?.intValue == 0o600)
-        let header = try Data(contentsOf: URL(fileURLWithPath: core)).prefix(20)
-        #expect(Array(header.prefix(4)) == [0x7f, 0x45, 0x4c, 0x46] && header[16] == 4, "an ELF ET_CORE file")
+        #expect(!outcome.signaled && outcome.status == status, "\(outcome)")
+        try body(outcome, guest, try #require(corePath(outcome, dir: dir), "\(outcome)"))
+    }
 
-        let text = try gdb(guest, core, ["bt", "info registers rip"])
-        #expect(text.contains("Program terminated with signal SIGABRT"), "\(text)")
-        #expect(text.contains(" abort () at "), "a backtrace through abort()\n\(text)")
-        #expect(text.contains(" main (") && text.contains("abort.c:8"), "down to main\n\(text)")
-        #expect(text.contains("<kit_halt+"), "rip in the halting function\n\(text)")
+    @Test func abortWritesACoreGdbReads() throws {
+        try withCore("abort", status: 255) { outcome, guest, core in
+            #expect(outcome.stderr.contains("dumpcore: dumped "), "\(outcome)")
+            #expect(outcome.stderr.contains(" pages of total 8192 pages"), "32 MiB of guest memory\n\(outcome)")
+            let attributes = try FileManager.default.attributesOfItem(atPath: core)
+            #expect((attributes[.posixPermissions] as? NSNumber)?.intValue == 0o600)
+            let header = try Data(contentsOf: URL(fileURLWithPath: core)).prefix(20)
+            #expect(Array(header.prefix(4)) == [0x7f, 0x45, 0x4c, 0x46] && header[16] == 4, "an ELF ET_CORE file")
+
+            let text = try gdb(guest, core, ["bt", "info registers rip"])
+            #expect(text.contains("Program terminated with signal SIGABRT"), "\(text)")
+            #expect(text.contains(" abort () at "), "a backtrace through abort()\n\(text)")
+            #expect(text.contains(" main (") && text.contains("abort.c:8"), "down to main\n\(text)")
+            #expect(text.contains("<kit_halt+"), "rip in the halting function\n\(text)")
+        }
     }
 
     /// A fault that ends the run: the registers come from KVM, and gdb's rip
     /// is the one the tender reports.
     @Test func faultWritesACoreAtTheFaultingInstruction() throws {
-        try Harness.requireKVM()
-        let dir = try Harness.temporaryDirectory()
-        defer { try? FileManager.default.removeItem(at: dir) }
-        let guest = try Harness.guest("nullpage")
-        let outcome = try Harness.run(["--mem=32", "--dumpcore=\(dir.path)", guest], tender: Self.tender)
-        #expect(!outcome.signaled && outcome.status == 1, "\(outcome)")
-        let reported = try #require(outcome.stderr.split(separator: "\n").first { $0.contains("triple fault") }
-            .flatMap { $0.split(separator: "rip=0x").last }.flatMap { UInt64($0, radix: 16) }, "\(outcome)")
-        let core = try #require(corePath(outcome, dir: dir), "\(outcome)")
-        let text = try gdb(guest, core, ["bt", "info registers rip"])
-        #expect(registerValue("rip", in: text) == reported, "\(text)")
-        #expect(text.contains("nullpage.c:12"), "the faulting line\n\(text)")
+        try withCore("nullpage", status: 1) { outcome, guest, core in
+            let reported = try #require(outcome.stderr.split(separator: "\n").first { $0.contains("triple fault") }
+                .flatMap { $0.split(separator: "rip=0x").last }.flatMap { UInt64($0, radix: 16) }, "\(outcome)")
+            let text = try gdb(guest, core, ["bt", "info registers rip"])
+            #expect(registerValue("rip", in: text) == reported, "\(text)")
+            #expect(text.contains("nullpage.c:12"), "the faulting line\n\(text)")
+        }
     }
 
     /// A guest's trap handler passes its trap frame as the halt cookie: rip
     /// and rsp come from the frame. Guest memory is in the core.
     @Test func trapFrameGivesTheRegisters() throws {
-        try Harness.requireKVM()
-        let dir = try Harness.temporaryDirectory()
-        defer { try? FileManager.default.removeItem(at: dir) }
-        let guest = try Harness.guest("trapframe")
-        let outcome = try Harness.run(["--mem=32", "--dumpcore=\(dir.path)", guest], tender: Self.tender)
-        #expect(!outcome.signaled && outcome.status == 255, "\(outcome)")
-        let core = try #require(corePath(outcome, dir: dir), "\(outcome)")
-        let text = try gdb(guest, core, ["info registers rip", "p/x dump_marker", "p/x $cs"])
-        #expect(text.contains("<faulting_function>"), "\(text)")
-        #expect(text.contains("= 0x5afec0de5afec0de"), "guest memory in the core\n\(text)")
-        #expect(text.contains("= 0x8"), "cs from the frame\n\(text)")
+        try withCore("trapframe", status: 255) { _, guest, core in
+            let text = try gdb(guest, core, ["info registers rip", "p/x dump_marker", "p/x $cs"])
+            #expect(text.contains("<faulting_function>"), "\(text)")
+            #expect(text.contains("= 0x5afec0de5afec0de"), "guest memory in the core\n\(text)")
+            #expect(text.contains("= 0x8"), "cs from the frame\n\(text)")
+        }
     }
 
     @Test func noCoreUnlessTheGuestAborts() throws {
