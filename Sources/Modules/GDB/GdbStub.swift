@@ -11,10 +11,10 @@ final class GdbStub {
     let vcpu: VCPU
     let memory: GuestMemory
     /// Software breakpoints: address → the byte the int3 replaced.
-    private var softwareBreakpoints: [UInt64: UInt8] = [:]
+    var softwareBreakpoints: [UInt64: UInt8] = [:]
     /// DR0-DR3 slots: address, and DR7 type (0 exec, 1 write, 3 access) and length bits.
-    private var hardwareSlots: [(address: UInt64, kind: UInt64, length: UInt64)?] = [nil, nil, nil, nil]
-    private(set) var attached = true
+    var hardwareSlots: [(address: UInt64, kind: UInt64, length: UInt64)?] = [nil, nil, nil, nil]
+    var attached = true
 
     /// How the guest resumes after a stop.
     enum Resume { case `continue`, step }
@@ -44,17 +44,6 @@ final class GdbStub {
                 }
             }
         }
-    }
-
-    /// `S05`, or `T05watch:ADDR;` (awatch for an access watchpoint) when
-    /// DR6 says a watchpoint in a debug register fired, so gdb can show the
-    /// old and new values.
-    private func stopReply(signal: UInt8, debugStatus: UInt64) -> String {
-        for (slot, entry) in hardwareSlots.enumerated() where debugStatus & (1 << UInt64(slot)) != 0 {
-            guard let entry, entry.kind != 0 else { continue }
-            return "T" + hexByte(signal) + (entry.kind == 1 ? "watch" : "awatch") + ":" + String(entry.address, radix: 16) + ";"
-        }
-        return "S" + hexByte(signal)
     }
 
     /// Ends gdb's session: `W` with the guest's exit status, or `X` with a
@@ -132,94 +121,6 @@ final class GdbStub {
         }
     }
 
-    // MARK: Registers: gdb's amd64 order (without a target description)
-
-    /// rax rbx rcx rdx rsi rdi rbp rsp r8-r15 rip (8 bytes each), eflags
-    /// cs ss ds es fs gs (4 bytes each).
-    private static let registerCount = 24
-
-    private func registerValues() -> [UInt64]? {
-        guard case .success(let r) = vcpu.getRegisters(), case .success(let s) = vcpu.getSpecialRegisters() else { return nil }
-        return [r.rax, r.rbx, r.rcx, r.rdx, r.rsi, r.rdi, r.rbp, r.rsp, r.r8, r.r9, r.r10, r.r11, r.r12, r.r13,
-                r.r14, r.r15, r.rip, r.rflags, UInt64(s.cs.selector), UInt64(s.ss.selector), UInt64(s.ds.selector),
-                UInt64(s.es.selector), UInt64(s.fs.selector), UInt64(s.gs.selector)]
-    }
-
-    private static func width(_ index: Int) -> Int { index < 17 ? 8 : 4 }
-
-    private static func encode(_ value: UInt64, width: Int) -> String {
-        hexBytes(withUnsafeBytes(of: value.littleEndian) { Array($0.prefix(width)) })
-    }
-
-    private func readRegisters() -> String? {
-        guard let values = registerValues() else { return nil }
-        return values.enumerated().map { Self.encode($1, width: Self.width($0)) }.joined()
-    }
-
-    private func readRegister(_ body: ArraySlice<UInt8>) -> String {
-        guard let index = hexNumber(body).map(Int.init) else { return "E01" }
-        guard index < Self.registerCount else { return "" }  // not here: gdb marks it unavailable
-        guard let values = registerValues() else { return "E01" }
-        return Self.encode(values[index], width: Self.width(index))
-    }
-
-    /// Sets general registers, rip and rflags (segment selectors are fixed
-    /// by the hvt machine: writes to them are ignored).
-    private func set(_ updates: [(Int, UInt64)]) -> Bool {
-        guard case .success(var r) = vcpu.getRegisters() else { return false }
-        for (index, value) in updates {
-            switch index {
-            case 0: r.rax = value
-            case 1: r.rbx = value
-            case 2: r.rcx = value
-            case 3: r.rdx = value
-            case 4: r.rsi = value
-            case 5: r.rdi = value
-            case 6: r.rbp = value
-            case 7: r.rsp = value
-            case 8: r.r8 = value
-            case 9: r.r9 = value
-            case 10: r.r10 = value
-            case 11: r.r11 = value
-            case 12: r.r12 = value
-            case 13: r.r13 = value
-            case 14: r.r14 = value
-            case 15: r.r15 = value
-            case 16: r.rip = value
-            case 17: r.rflags = value | 2  // bit 1 is always set
-            default: break
-            }
-        }
-        if case .success = vcpu.setRegisters(r) { return true }
-        return false
-    }
-
-    private static func decode(_ bytes: ArraySlice<UInt8>) -> UInt64 {
-        bytes.reversed().reduce(0) { $0 << 8 | UInt64($1) }
-    }
-
-    private func writeRegisters(_ body: ArraySlice<UInt8>) -> Bool {
-        guard let bytes = bytesFromHex(Array(body)) else { return false }
-        var updates: [(Int, UInt64)] = []
-        var offset = 0
-        for index in 0..<Self.registerCount {
-            let width = Self.width(index)
-            guard offset + width <= bytes.count else { break }
-            updates.append((index, Self.decode(bytes[offset..<offset + width])))
-            offset += width
-        }
-        return set(updates)
-    }
-
-    private func writeRegister(_ body: ArraySlice<UInt8>) -> String {
-        let parts = body.split(separator: UInt8(ascii: "="), maxSplits: 1)
-        guard parts.count == 2, let index = hexNumber(parts[0]).map(Int.init),
-              let bytes = bytesFromHex(Array(parts[1])) else { return "E01" }
-        guard index < Self.registerCount else { return "" }
-        guard bytes.count == Self.width(index) else { return "E01" }
-        return set([(index, Self.decode(bytes[...]))]) ? "OK" : "E01"
-    }
-
     // MARK: Memory: guest-physical = guest-virtual (identity mapped)
 
     private func addressAndLength(_ text: ArraySlice<UInt8>) -> (UInt64, UInt64)? {
@@ -246,82 +147,4 @@ final class GdbStub {
         return memory.debuggerWrite(bytes, at: address) ? "OK" : "E14"
     }
 
-    // MARK: Breakpoints and watchpoints
-
-    /// `Z/z TYPE,ADDR,KIND`: 0 software (int3), 1 hardware, 2 write, 3 read
-    /// (x86 has none: not supported), 4 access watchpoint.
-    private func breakpoint(_ body: ArraySlice<UInt8>, insert: Bool) -> String {
-        let parts = body.split(separator: UInt8(ascii: ","), omittingEmptySubsequences: false)
-        guard parts.count >= 3, let type = hexNumber(parts[0]), let address = hexNumber(parts[1]),
-              let kind = hexNumber(parts[2].prefix { $0 != UInt8(ascii: ";") }) else { return "E01" }
-        switch type {
-        case 0:
-            // A debug register when one is free: the guest's text stays
-            // untouched and read-only, and kvm_pvm (which cannot run an
-            // int3 under KVM_GUESTDBG_USE_SW_BP: internal error 1) can
-            // stop there too. Beyond four, an int3 (real KVM only).
-            if insert {
-                if hardwareSlots.contains(where: { $0?.address == address && $0?.kind == 0 })
-                    || softwareBreakpoints[address] != nil { return "OK" }
-                if let free = hardwareSlots.firstIndex(where: { $0 == nil }) {
-                    hardwareSlots[free] = (address, 0, 0)
-                    return "OK"
-                }
-                guard let original = try? memory.load(UInt8.self, at: address),
-                      memory.debuggerWrite([0xcc], at: address) else { return "E14" }
-                softwareBreakpoints[address] = original
-            } else if let original = softwareBreakpoints.removeValue(forKey: address) {
-                _ = memory.debuggerWrite([original], at: address)
-            } else if let slot = hardwareSlots.firstIndex(where: { $0?.address == address && $0?.kind == 0 }) {
-                hardwareSlots[slot] = nil
-            }
-            return "OK"
-        case 1, 2, 4:
-            let rw: UInt64 = type == 1 ? 0 : type == 2 ? 1 : 3
-            let lengthBits: UInt64
-            switch (type, kind) {
-            case (1, _): lengthBits = 0
-            case (_, 1): lengthBits = 0
-            case (_, 2): lengthBits = 1
-            case (_, 4): lengthBits = 3
-            case (_, 8): lengthBits = 2
-            default: return "E01"
-            }
-            if insert {
-                guard let free = hardwareSlots.firstIndex(where: { $0 == nil }) else { return "E28" }  // ENOSPC
-                hardwareSlots[free] = (address, rw, lengthBits)
-            } else if let slot = hardwareSlots.firstIndex(where: { $0?.address == address && $0?.kind == rw }) {
-                hardwareSlots[slot] = nil
-            }
-            return "OK"
-        default:
-            return ""
-        }
-    }
-
-    /// Arms KVM's guest debugging for the next run: single step, int3
-    /// exits while software breakpoints are set, and the debug registers.
-    private func arm(step: Bool) throws(TenderError) {
-        var control: UInt32 = 0
-        if step { control |= UInt32(KVM_GUESTDBG_ENABLE | KVM_GUESTDBG_SINGLESTEP) }
-        if !softwareBreakpoints.isEmpty { control |= UInt32(KVM_GUESTDBG_ENABLE) | UInt32(KVM_GUESTDBG_USE_SW_BP) }
-        var registers = [UInt64](repeating: 0, count: 8)
-        for (slot, entry) in hardwareSlots.enumerated() {
-            guard let entry else { continue }
-            registers[slot] = entry.address
-            registers[7] |= 1 << UInt64(slot * 2) | entry.kind << UInt64(16 + slot * 4) | entry.length << UInt64(18 + slot * 4)
-        }
-        if registers[7] != 0 { control |= UInt32(KVM_GUESTDBG_ENABLE) | UInt32(KVM_GUESTDBG_USE_HW_BP) }
-        if case .failure(let code) = vcpu.setGuestDebug(control: control, debugRegisters: registers) {
-            throw .system("GDB: KVM: ioctl (KVM_SET_GUEST_DEBUG) failed", errno: code)
-        }
-    }
-
-    /// Removes every breakpoint and stops debugging: the guest runs on alone.
-    private func detach() {
-        for (address, original) in softwareBreakpoints { _ = memory.debuggerWrite([original], at: address) }
-        softwareBreakpoints = [:]
-        hardwareSlots = [nil, nil, nil, nil]
-        attached = false
-    }
 }
