@@ -21,7 +21,7 @@ struct PackagingTests {
         script.waitUntilExit()
         try #require(script.terminationStatus == 0, "scripts/manpages failed:\n\(log)")
         var pages: [String: String] = [:]
-        for name in ["solo5-hvt.1", "solo5-elftool.1"] {
+        for name in ["solo5-hvt.1", "solo5-hvt-debug.1", "solo5-elftool.1"] {
             pages[name] = try String(contentsOf: out.appendingPathComponent(name), encoding: .utf8)
         }
         return pages
@@ -32,26 +32,30 @@ struct PackagingTests {
         text.replacingOccurrences(of: "\\", with: "\\e").replacingOccurrences(of: "-", with: "\\-")
     }
 
-    @Test func everyOptionOfHelpIsInThePage() throws {
-        let help = try Harness.run(["--help"])
+    @Test(arguments: ["solo5-hvt", "solo5-hvt-debug"])
+    func everyOptionOfHelpIsInThePage(_ tender: String) throws {
+        let help = try Harness.run(["--help"], tender: tender)
         #expect(help.status == 1, "\(help)")
-        let version = try Harness.run(["--version"])
-        let page = try #require(try Self.generatePages()["solo5-hvt.1"])
+        let version = try Harness.run(["--version"], tender: tender)
+        let page = try #require(try Self.generatePages()["\(tender).1"])
+        let title = Self.roff(tender.uppercased())
 
         let number = try #require(version.stderr.split(separator: "\n").first?.split(separator: " ").last)
-        #expect(page.contains(".TH SOLO5\\-HVT 1 \"") && page.contains("\"Tender \(number)\""))
+        #expect(page.contains(".TH \(title) 1 \"") && page.contains("\"Tender \(number)\""))
 
         // Option lines: "  [ --mem=512 ] (guest memory in MB)", "    --help (display this help)".
         let optionLines = help.stderr.split(separator: "\n").filter { $0.hasPrefix("  ") && $0.contains("--") }
         #expect(optionLines.count >= 5, "\(help.stderr)")
         for line in optionLines {
-            let text = line.drop { $0 == " " }
+            // (--gdb-port's line ends in a space, as the reference's does.)
+            var text = line.drop { $0 == " " }
+            while text.last == " " { text = text.dropLast() }
             let optional = text.hasPrefix("[ ")
             let separator = try #require(text.range(of: optional ? " ] (" : " ("), "\(line)")
             let option = text[text.index(text.startIndex, offsetBy: optional ? 2 : 0)..<separator.lowerBound]
             let what = text[separator.upperBound...].dropLast()
             let tag = optional ? "[\\~\\fB\(Self.roff(option))\\fR\\~]" : "\\fB\(Self.roff(option))\\fR"
-            #expect(page.contains(".TP\n\(tag)\n\(Self.roff(what))\n"), "\(line) is not in solo5-hvt.1")
+            #expect(page.contains(".TP\n\(tag)\n\(Self.roff(what))\n"), "\(line) is not in \(tender).1")
         }
         // And nothing else in OPTIONS.
         let options = try #require(page.components(separatedBy: "\n.SH OPTIONS\n").last?.components(separatedBy: "\n.SH ").first)
@@ -59,7 +63,7 @@ struct PackagingTests {
 
         let modules = try #require(help.stderr.split(separator: "\n").first { $0.hasPrefix("Compiled-in modules:") })
         for module in modules.dropFirst("Compiled-in modules:".count).split(separator: " ") {
-            #expect(page.contains("\\fB\(module)\\fR"), "module \(module) is not in solo5-hvt.1")
+            #expect(page.contains("\\fB\(module)\\fR"), "module \(module) is not in \(tender).1")
         }
     }
 
