@@ -35,7 +35,7 @@ final class GdbStub {
             switch connection.receive() {
             case .closed:
                 throw TenderError("GDB: Exiting as we could not receive the next command from the debugger.")
-            case .interrupt: connection.send("S" + hexByte(signal))
+            case .interrupt: continue  // already stopped
             case .malformed: connection.send("E01")
             case .packet(let packet):
                 if let resume = try serve(packet, signal: signal) {
