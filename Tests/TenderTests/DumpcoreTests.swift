@@ -154,6 +154,7 @@ struct DumpcoreTests {
         let text = outcome.stdout
         let flags = O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC
         for line in ["dumpcore:\n", "  openat if arg0 == ", " && arg2 == \(flags) — create the core file",
+                     "  dup2 if arg1 == ", " — move the core file",
                      "  pwrite64 if arg0 == ", "  ftruncate if arg0 == ", "  close if arg0 == ",
                      "KVM_GET_SREGS", "  mincore —"] {
             #expect(text.contains(line), "missing \(line)\n\(text)")

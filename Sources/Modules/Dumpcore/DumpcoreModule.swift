@@ -11,7 +11,8 @@ import Tender
 /// The directory is opened at start-up; once the guest runs, the policy
 /// lets this module create one file in it (openat on that descriptor, with
 /// O_EXCL|O_NOFOLLOW: never through a planted symlink, never over a file),
-/// and write, size and close only the descriptor that file will get.
+/// and write, size and close only a descriptor number reserved at start-up
+/// (the file is moved there with dup2).
 public final class DumpcoreModule: TenderModule {
     public static let name = "dumpcore"
     public static let usage: String? = "--dumpcore=DIR (enable guest core dump on abort/trap)"
@@ -20,8 +21,9 @@ public final class DumpcoreModule: TenderModule {
     private var directory: FileDescriptor?
     private var fileName = ""
     private var pid: Int32 = 0
-    /// The descriptor the core file will get: the lowest free one when the
-    /// policy is sealed (nothing opens a descriptor after that).
+    /// The descriptor number the core file is written through, reserved
+    /// at start-up (as a second descriptor of the directory) so that the
+    /// policy can name it.
     private var coreDescriptor = FileDescriptor(rawValue: -1)
     private var dumped = false
     private var vcpu: VCPU?
@@ -46,7 +48,10 @@ public final class DumpcoreModule: TenderModule {
             directory.close()
             throw TenderError("dumpcore: dir not writable")
         }
+        let reserved = fcntl(directory.rawValue, F_DUPFD_CLOEXEC, 0)
+        guard reserved >= 0 else { throw .system("dumpcore: cannot reserve a descriptor") }
         self.directory = directory
+        coreDescriptor = FileDescriptor(rawValue: reserved)
         pid = getpid()
         fileName = "core.solo5-hvt.\(pid)"
         vcpu = tender.vcpu
@@ -62,12 +67,11 @@ public final class DumpcoreModule: TenderModule {
 
     public func seccompRules() -> [SeccompRule] {
         guard let directory, let vcpu else { return [] }
-        let probe = fcntl(directory.rawValue, F_DUPFD_CLOEXEC, 0)
-        if probe >= 0 { close(probe) }
-        coreDescriptor = FileDescriptor(rawValue: probe)
         return [
             .on(directory, "openat", [.equals(2, UInt64(Self.createFlags))],
                 reason: "create the core file in DIR (O_EXCL|O_NOFOLLOW)"),
+            SeccompRule("dup2", [.equals(1, UInt64(coreDescriptor.rawValue))],
+                        reason: "move the core file to its reserved descriptor"),
             .on(coreDescriptor, "pwrite64", reason: "write the core file"),
             .on(coreDescriptor, "ftruncate", reason: "size the core file (untouched pages stay holes)"),
             .on(coreDescriptor, "close", reason: "close the core file"),
@@ -85,14 +89,16 @@ public final class DumpcoreModule: TenderModule {
             Diagnostics.warn("dumpcore: error(s) dumping core, file may be incomplete")
             return
         }
-        let file = FileDescriptor(rawValue: raw)
-        defer { file.close() }
-        guard file == coreDescriptor else {
-            // The policy allows writes to the predicted descriptor only.
-            Diagnostics.warn("dumpcore: core file got descriptor \(raw), not \(coreDescriptor.rawValue)")
+        // Onto the reserved number (the only one the policy lets us write);
+        // the descriptor openat returned stays open until the tender exits,
+        // right after (closing it would need a close the policy cannot pin).
+        guard dup2(raw, coreDescriptor.rawValue) == coreDescriptor.rawValue else {
+            Diagnostics.warn("dumpcore: dup2() failed: \(Errno.current)")
             Diagnostics.warn("dumpcore: error(s) dumping core, file may be incomplete")
             return
         }
+        let file = coreDescriptor
+        defer { file.close() }
         Diagnostics.warn("dumpcore: dumping guest core to: \(directoryPath)/\(fileName)")
         if let problem = CoreFile.write(to: file, vcpu: vcpu, memory: memory, trapFrame: trapFrame, signal: signal, pid: pid) {
             Diagnostics.warn(problem)
