@@ -46,7 +46,9 @@ public enum Tender {
         }
 
         let elf = try ElfFile.open(path: arguments[kernelIndex])
-        try elf.checkABI()
+        // The one choice of ABI version: it decides how the executable is
+        // laid out and loaded; nothing after loading depends on it.
+        let abi = try elf.checkABI()
         let manifest = try elf.manifest()
 
         let modules = moduleTypes.map { $0.init() }
@@ -84,10 +86,10 @@ public enum Tender {
         }
         let layout = try X86Layout.reserving(reservations.first?.1 ?? 0, above: requestedSize)
         // The executable must fit in the guest's own memory, below the region.
-        let plan = try LoadPlan.make(for: elf, memorySize: layout.guest, minimumBase: X86Layout.guestMinBase)
+        let plan = try LoadPlan.make(for: elf, abi: abi, memorySize: layout.guest, minimumBase: X86Layout.guestMinBase)
         let machine = try Machine(guestSize: layout.guest, mappedSize: layout.mapped,
                                   accessMap: X86Layout.accessMap(for: plan))
-        try machine.memory.load(plan, from: elf)
+        try plan.load(from: elf, into: machine.memory)
         elf.close()
         try machine.setUpVCPU(entry: plan.entry)
 

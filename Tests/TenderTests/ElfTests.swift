@@ -17,20 +17,35 @@ struct ElfTests {
 
     @Test func validImage() throws {
         let elf = try parse(ElfBuilder())
-        try elf.checkABI()
+        #expect(try elf.checkABI() == .v2)
         let manifest = try elf.manifest()
         #expect(manifest.entries.count == 1)
-        let plan = try LoadPlan.make(for: elf, memorySize: 32 << 20, minimumBase: 0x100000)
+        let plan = try LoadPlan.make(for: elf, abi: .v2, memorySize: 32 << 20, minimumBase: 0x100000)
         #expect(plan.entry == 0x100000 && plan.end == 0x101000 && plan.segments.count == 1)
+    }
+
+    /// Each version with its own layout passes, and so does a version 1
+    /// note over an image without TLS (the layouts agree there), and TLS
+    /// sections inside a PT_TLS.
+    @Test func layoutsOfBothVersions() throws {
+        var v1 = ElfBuilder()
+        v1.notes[0] = ElfBuilder.abiNote(version: 1)
+        #expect(try parse(v1).checkABI() == .v1)
+        v1.tlsSection = ".tdata"
+        #expect(try parse(v1).checkABI() == .v1)
+        var v2 = ElfBuilder()
+        v2.tlsSection = ".tbss"
+        v2.segments.append(ElfBuilder.Segment(type: 7, address: 0x101000, flags: 0, bytes: [], memorySize: 8, align: 8))
+        #expect(try parse(v2).checkABI() == .v2)
     }
 
     @Test func realGuestParses() throws {
         let elf = try ElfFile.open(path: try Harness.guest("blockdecl"))
-        try elf.checkABI()
+        #expect(try elf.checkABI() == .v2)
         let manifest = try elf.manifest()
         #expect(manifest.entries.map(\.name) == ["", "storage"])
         #expect(manifest.entries[1].type == .blockBasic)
-        let plan = try LoadPlan.make(for: elf, memorySize: 32 << 20, minimumBase: 0x100000)
+        let plan = try LoadPlan.make(for: elf, abi: .v2, memorySize: 32 << 20, minimumBase: 0x100000)
         #expect(plan.segments.contains { $0.executable && !$0.writable })
     }
 
@@ -43,7 +58,23 @@ struct ElfTests {
         ("no ABI note", { (b: inout ElfBuilder) in b.notes.removeFirst() }, "k: No Solo5 ABI information found in executable"),
         ("foreign note name", { (b: inout ElfBuilder) in b.notes[0].name = Array("Solo6\0".utf8) }, "No Solo5 ABI information"),
         ("spt target", { (b: inout ElfBuilder) in b.notes[0] = ElfBuilder.abiNote(target: 2) }, "k: Executable is not for the solo5-hvt target"),
-        ("ABI 1", { (b: inout ElfBuilder) in b.notes[0] = ElfBuilder.abiNote(version: 1) }, "k: Executable requests unsupported ABI version 1"),
+        ("ABI 0", { (b: inout ElfBuilder) in b.notes[0] = ElfBuilder.abiNote(version: 0) }, "k: Executable requests unsupported ABI version 0"),
+        ("ABI 3", { (b: inout ElfBuilder) in b.notes[0] = ElfBuilder.abiNote(version: 3) }, "k: Executable requests unsupported ABI version 3"),
+        ("spt ABI 1", { (b: inout ElfBuilder) in b.notes[0] = ElfBuilder.abiNote(target: 2, version: 1) }, "k: Executable is not for the solo5-hvt target"),
+        ("huge v1 note", { (b: inout ElfBuilder) in b.notes[0] = ElfBuilder.abiNote(version: 1); b.notes[0].declaredSize = 33 },
+         "phdr[1] note does not fall within valid size (33 < 1 || 33 > 32)"),
+        ("short v1 note", { (b: inout ElfBuilder) in b.notes[0] = ElfBuilder.abiNote(version: 1); b.notes[0].descriptor.removeLast(4) },
+         "k: invalid executable: ABI note does not fall within valid size (12 < 16)"),
+        ("empty v1 note", { (b: inout ElfBuilder) in b.notes[0] = ElfBuilder.abiNote(version: 1); b.notes[0].descriptor = [] },
+         "note does not fall within valid size (0 < 1 || 0 > 32)"),
+        ("v1 note past segment", { (b: inout ElfBuilder) in b.notes[0] = ElfBuilder.abiNote(version: 1); b.notes[0].segmentSize = 30 },
+         "phdr[1] note does not fall within valid size (30 < 36)"),
+        ("v1 note, v2 layout", { (b: inout ElfBuilder) in
+            b.notes[0] = ElfBuilder.abiNote(version: 1)
+            b.segments.append(ElfBuilder.Segment(type: 7, address: 0x101000, flags: 0, bytes: [], memorySize: 8, align: 8))
+        }, "k: invalid executable: ABI version 1 executable has a PT_TLS segment (phdr[1]), which only ABI version 2 (Solo5 0.8 or later) lays out"),
+        ("v2 note, v1 layout", { (b: inout ElfBuilder) in b.tlsSection = ".tdata" },
+         "k: invalid executable: ABI version 2 executable has TLS section .tdata but no PT_TLS segment, which is the ABI version 1 layout (Solo5 0.7 or earlier)"),
         ("huge ABI note", { (b: inout ElfBuilder) in b.notes[0].declaredSize = 0x10000 }, "note does not fall within valid size"),
         ("short ABI note", { (b: inout ElfBuilder) in b.notes[0].descriptor = [1, 0, 0, 0] }, "ABI note does not fall within valid size"),
         ("note past segment", { (b: inout ElfBuilder) in b.notes[0].segmentSize = 24 }, "note does not fall within valid size"),
@@ -55,7 +86,7 @@ struct ElfTests {
         mutate(&builder)
         let failure = message {
             let elf = try parse(builder)
-            try elf.checkABI()
+            _ = try elf.checkABI()
             _ = try elf.manifest()
         }
         #expect(failure?.contains(expected) == true, "\(name): \(failure ?? "accepted")")
@@ -110,7 +141,12 @@ struct ElfTests {
 
     /// The same checks reach the user as one line and exit status 1.
     @Test(arguments: [
-        ({ @Sendable (b: inout ElfBuilder) in b.notes[0] = ElfBuilder.abiNote(version: 1) }, "Executable requests unsupported ABI version 1"),
+        ({ @Sendable (b: inout ElfBuilder) in b.notes[0] = ElfBuilder.abiNote(version: 3) }, "Executable requests unsupported ABI version 3"),
+        ({ @Sendable (b: inout ElfBuilder) in
+            b.notes[0] = ElfBuilder.abiNote(version: 1)
+            b.segments.append(ElfBuilder.Segment(type: 7, address: 0x101000, flags: 0, bytes: [], memorySize: 8, align: 8))
+        }, "ABI version 1 executable has a PT_TLS segment"),
+        ({ @Sendable (b: inout ElfBuilder) in b.tlsSection = ".tbss" }, "ABI version 2 executable has TLS section .tbss but no PT_TLS segment"),
         ({ (b: inout ElfBuilder) in b.notes[0].declaredSize = 0x10000 }, "note does not fall within valid size"),
         ({ (b: inout ElfBuilder) in b.notes[1] = ElfBuilder.manifestNote(count: 3) }, "Solo5 manifest is invalid"),
         ({ (b: inout ElfBuilder) in b.segments[0].flags = 7 }, "phdr[0] requests WRITE and EXEC permissions"),
@@ -158,9 +194,10 @@ struct LoadPlanTests {
                    p_filesz: filesz, p_memsz: memsz ?? filesz, p_align: align)
     }
 
-    func plan(_ phdrs: [Elf64_Phdr], entry: UInt64 = 0x100000, memory: UInt64 = 32 << 20) -> Result<LoadPlan, TenderError> {
+    func plan(_ phdrs: [Elf64_Phdr], entry: UInt64 = 0x100000, memory: UInt64 = 32 << 20,
+              abi: ABIVersion = .v2) -> Result<LoadPlan, TenderError> {
         Result { () throws(TenderError) in
-            try LoadPlan.make(entry: entry, programHeaders: phdrs, name: "k", memorySize: memory, minimumBase: 0x100000)
+            try LoadPlan.make(entry: entry, programHeaders: phdrs, name: "k", abi: abi, memorySize: memory, minimumBase: 0x100000)
         }
     }
 
@@ -177,6 +214,21 @@ struct LoadPlanTests {
         #expect(result.segments[0].executable && !result.segments[0].writable)
         #expect(result.segments[2].protectStart == 0x103000 && result.segments[2].protectEnd == 0x105000)
         #expect(result.accessMap == GuestAccessMap(noAccess: [], readOnly: [0x100000..<0x101000, 0x102000..<0x103000]))
+    }
+
+    /// ABI version 1: the 0.7 tenders loaded every PT_LOAD, so one with no
+    /// file bytes is checked, protected and counted in kernel_end.
+    @Test func version1LoadsEmptySegments() throws {
+        let phdrs = [phdr(0x100000, flags: 5), phdr(0x103000, filesz: 0, memsz: 0x1800, flags: 6)]
+        let v1 = try plan(phdrs, abi: .v1).get()
+        #expect(v1.segments.count == 2 && v1.end == 0x105000)
+        #expect(v1.segments[1].fileSize == 0 && v1.segments[1].writable)
+        let v2 = try plan(phdrs, abi: .v2).get()
+        #expect(v2.segments.count == 1 && v2.end == 0x101000)
+        // An empty segment at address 0 is skipped by version 2 and refused by version 1.
+        let stray = [phdr(0x100000, flags: 5), phdr(0, filesz: 0, memsz: 0, flags: 4)]
+        #expect(rejection(plan(stray, abi: .v1)).contains("phdr[1].p_vaddr outside of valid memory range (0 < 1048576)"))
+        #expect(try plan(stray, abi: .v2).get().segments.count == 1)
     }
 
     @Test(arguments: [

@@ -78,7 +78,11 @@ struct Options {
         return text
     }
 
+    /// One line `ABI version N` for every version served: Albatross looks
+    /// for the line with its unikernel's version.
     static func version(program: String) -> String {
-        "\(program) tender, version \(Tender.version)\nABI version \(HVT_ABI_VERSION)\n"
+        var text = "\(program) tender, version \(Tender.version)\n"
+        for abi in ABIVersion.allCases { text += "ABI version \(abi.rawValue)\n" }
+        return text
     }
 }

@@ -76,6 +76,30 @@ public final class ElfFile {
         return body(UnsafeRawBufferPointer(rebasing: image[Int(offset)..<Int(end)]))
     }
 
+    /// The name of the first section holding thread-local data (SHF_TLS),
+    /// or nil. Section headers are read only to tell the ABI versions'
+    /// layouts apart, straight from the mapped file and bounds-checked; a
+    /// file without them (or with a broken table) has no such section.
+    func firstTLSSectionName() -> String? {
+        let size = UInt64(MemoryLayout<Elf64_Shdr>.size)
+        guard header.e_shentsize == UInt16(size), header.e_shoff != 0, header.e_shoff < 1 << 62 else { return nil }
+        func section(_ index: UInt64) -> Elf64_Shdr? {
+            withBytes(at: header.e_shoff &+ index &* size, count: size) { $0.loadUnaligned(as: Elf64_Shdr.self) }
+        }
+        for index in 0..<UInt64(header.e_shnum) {
+            guard let shdr = section(index) else { return nil }
+            guard shdr.sh_flags & UInt64(SHF_TLS) != 0 else { continue }
+            var name = "(unnamed)"
+            if let strings = section(UInt64(header.e_shstrndx)), UInt64(shdr.sh_name) < strings.sh_size,
+               let bytes = withBytes(at: strings.sh_offset &+ UInt64(shdr.sh_name),
+                                     count: min(64, strings.sh_size - UInt64(shdr.sh_name)), { Array($0) }) {
+                name = String(decoding: bytes.prefix { $0 != 0 }, as: UTF8.self)
+            }
+            return name
+        }
+        return nil
+    }
+
     private static func validatedHeader(image: UnsafeRawBufferPointer, elf: OpaquePointer,
                                         name: String) throws(TenderError) -> Elf64_Ehdr {
         func invalid(_ why: String) -> TenderError {

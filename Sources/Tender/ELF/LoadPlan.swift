@@ -33,15 +33,17 @@ public struct LoadPlan: Equatable {
     /// Validates the program headers as the reference tender does: segments
     /// at or above `minimumBase`, sorted, not overlapping, inside
     /// `memorySize`, p_filesz <= p_memsz, page aligned, never W+X, and the
-    /// entry point inside guest memory above `minimumBase`. Like the
-    /// reference, PT_LOADs with no file content are not loaded (fresh guest
-    /// memory is already zero).
-    public static func make(for elf: ElfFile, memorySize: UInt64, minimumBase: UInt64) throws(TenderError) -> LoadPlan {
-        try make(entry: elf.header.e_entry, programHeaders: elf.programHeaders, name: elf.name,
+    /// entry point inside guest memory above `minimumBase`. PT_LOADs with
+    /// no file content are skipped for ABI version 2, as its reference
+    /// tenders do (fresh guest memory is already zero), and loaded like the
+    /// others for version 1, as the 0.7 tenders did.
+    public static func make(for elf: ElfFile, abi: ABIVersion, memorySize: UInt64,
+                            minimumBase: UInt64) throws(TenderError) -> LoadPlan {
+        try make(entry: elf.header.e_entry, programHeaders: elf.programHeaders, name: elf.name, abi: abi,
                  memorySize: memorySize, minimumBase: minimumBase)
     }
 
-    public static func make(entry: UInt64, programHeaders: [Elf64_Phdr], name: String,
+    public static func make(entry: UInt64, programHeaders: [Elf64_Phdr], name: String, abi: ABIVersion = .v2,
                             memorySize: UInt64, minimumBase: UInt64) throws(TenderError) -> LoadPlan {
         func invalid(_ why: String) -> TenderError { TenderError("\(name): invalid executable: \(why)") }
 
@@ -53,7 +55,7 @@ public struct LoadPlan: Equatable {
         var segments: [Segment] = []
         var entryIsExecutable = false
 
-        for (i, phdr) in programHeaders.enumerated() where phdr.p_type == UInt32(PT_LOAD) && phdr.p_filesz != 0 {
+        for (i, phdr) in programHeaders.enumerated() where phdr.p_type == UInt32(PT_LOAD) && (phdr.p_filesz != 0 || abi.loadsEmptySegments) {
             let address = phdr.p_vaddr, fileSize = phdr.p_filesz, memSize = phdr.p_memsz, align = phdr.p_align
             guard address >= minimumBase else {
                 throw invalid("phdr[\(i)].p_vaddr outside of valid memory range (\(address) < \(minimumBase))")
@@ -120,21 +122,23 @@ public struct LoadPlan: Equatable {
     }
 }
 
-extension GuestMemory {
-    /// Copies each segment's file bytes in and applies its protection.
-    public func load(_ plan: LoadPlan, from elf: ElfFile) throws(TenderError) {
-        for (i, segment) in plan.segments.enumerated() {
+extension LoadPlan {
+    /// Copies each segment's file bytes from `elf` into `memory` and applies
+    /// its protection. (Here, not in Memory/: guest memory knows nothing
+    /// of ELF files.)
+    public func load(from elf: ElfFile, into memory: GuestMemory) throws(TenderError) {
+        for (i, segment) in segments.enumerated() {
             let copied: Result<Void, TenderError>? = elf.withBytes(at: segment.fileOffset, count: segment.fileSize) { bytes in
-                Result { () throws(TenderError) in try hostCopy(bytes, to: segment.address) }
+                Result { () throws(TenderError) in try memory.hostCopy(bytes, to: segment.address) }
             }
             switch copied {
-            case nil:
+            case nil where segment.fileSize != 0:
                 throw TenderError("\(elf.name): invalid executable: phdr[\(i)] host file segment mismatched (file too short for p_offset \(segment.fileOffset) + p_filesz \(segment.fileSize))")
             case .failure(let error)?: throw error
-            case .success?: break
+            case nil, .success?: break
             }
-            try protect(segment.protectStart, count: segment.protectEnd - segment.protectStart,
-                        readable: segment.readable, writable: segment.writable, executable: segment.executable)
+            try memory.protect(segment.protectStart, count: segment.protectEnd - segment.protectStart,
+                               readable: segment.readable, writable: segment.writable, executable: segment.executable)
         }
     }
 }

@@ -3,7 +3,8 @@ import HvtABI
 
 /// Reading Solo5-owned notes ("Solo5" name) out of an executable's PT_NOTE
 /// segments. Each note sits alone in its own PT_NOTE, as Solo5's linker
-/// scripts lay them out.
+/// scripts lay them out. The tender and solo5-elftool both read the ABI
+/// and manifest notes through `abiInfo()` and `manifestDescriptor()`.
 extension ElfFile {
     /// The descriptor of the Solo5 note of `type`, with the padding that
     /// aligns it to `alignment` removed; nil when the executable has none.
@@ -48,22 +49,50 @@ extension ElfFile {
         withUnsafeBytes(of: nhdr.n_name) { Array($0.prefix(Int(SOLO5_NOTE_NAME_SIZE))) } == Array("Solo5\0".utf8)
     }
 
-    /// Checks the ABI1 note: an hvt executable of ABI version 2.
-    public func checkABI() throws(TenderError) {
-        guard let note = try solo5Note(type: UInt32(ABI1_NOTE_TYPE),
-                                       alignment: Int(ABI1_NOTE_ALIGN),
+    /// The ABI1 note's contents, any target and version; only its presence
+    /// and size are checked.
+    public func abiInfo() throws(TenderError) -> abi1_info {
+        guard let note = try solo5Note(type: UInt32(ABI1_NOTE_TYPE), alignment: Int(ABI1_NOTE_ALIGN),
                                        maxSize: Int(ABI1_NOTE_MAX_SIZE)) else {
             throw TenderError("\(name): No Solo5 ABI information found in executable")
         }
         guard note.count >= MemoryLayout<abi1_info>.size else {
             throw TenderError("\(name): invalid executable: ABI note does not fall within valid size (\(note.count) < \(MemoryLayout<abi1_info>.size))")
         }
-        let info = note.withUnsafeBytes { $0.loadUnaligned(as: abi1_info.self) }
+        return note.withUnsafeBytes { $0.loadUnaligned(as: abi1_info.self) }
+    }
+
+    /// Checks the ABI1 note (an hvt executable of an ABI version we serve,
+    /// laid out as that version lays executables out) and returns the
+    /// version. Other versions get the reference's message.
+    public func checkABI() throws(TenderError) -> ABIVersion {
+        let info = try abiInfo()
         guard info.abi_target == HVT_ABI_TARGET.rawValue else {
             throw TenderError("\(name): Executable is not for the solo5-hvt target")
         }
-        guard info.abi_version == UInt32(HVT_ABI_VERSION) else {
+        guard let version = ABIVersion(rawValue: info.abi_version) else {
             throw TenderError("\(name): Executable requests unsupported ABI version \(info.abi_version)")
+        }
+        try version.checkLayout(of: self)
+        return version
+    }
+
+    /// The MFT1 note's descriptor (alignment padding removed), unvalidated.
+    public func manifestDescriptor() throws(TenderError) -> [UInt8] {
+        guard let descriptor = try solo5Note(type: UInt32(MFT1_NOTE_TYPE), alignment: Int(MFT1_NOTE_ALIGN),
+                                             maxSize: Int(MFT1_NOTE_MAX_SIZE)) else {
+            throw TenderError("\(name): No Solo5 manifest found in executable")
+        }
+        return descriptor
+    }
+
+    /// Reads and validates the MFT1 note.
+    public func manifest() throws(TenderError) -> Manifest {
+        let descriptor = try manifestDescriptor()
+        do throws(ManifestError) {
+            return try Manifest(descriptor: descriptor)
+        } catch {
+            throw TenderError("\(name): Solo5 manifest is invalid (\(error.reason))")
         }
     }
 }

@@ -178,18 +178,3 @@ public struct ManifestError: Error, Equatable {
     public var reason: String
     init(_ reason: String) { self.reason = reason }
 }
-
-extension ElfFile {
-    /// Reads and validates the MFT1 note.
-    public func manifest() throws(TenderError) -> Manifest {
-        guard let descriptor = try solo5Note(type: UInt32(MFT1_NOTE_TYPE), alignment: Int(MFT1_NOTE_ALIGN),
-                                             maxSize: Int(MFT1_NOTE_MAX_SIZE)) else {
-            throw TenderError("\(name): No Solo5 manifest found in executable")
-        }
-        do throws(ManifestError) {
-            return try Manifest(descriptor: descriptor)
-        } catch {
-            throw TenderError("\(name): Solo5 manifest is invalid (\(error.reason))")
-        }
-    }
-}

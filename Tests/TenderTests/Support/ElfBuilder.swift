@@ -29,6 +29,9 @@ struct ElfBuilder {
     var phentsize: UInt16 = 56
     var segments: [Segment] = [Segment(address: 0x100000, flags: 5, bytes: [0xf4, 0xeb, 0xfd])]
     var notes: [Note] = [ElfBuilder.abiNote(), ElfBuilder.manifestNote()]
+    /// When set, a section header table with a section of this name marked
+    /// SHF_TLS (and .shstrtab); otherwise no section headers.
+    var tlsSection: String? = nil
 
     static func abiNote(target: UInt32 = 1, version: UInt32 = 2) -> Note {
         Note(type: UInt32(ABI1_NOTE_TYPE), descriptor: le(target) + le(version) + le(UInt32(0)) + le(UInt32(0)))
@@ -81,6 +84,22 @@ struct ElfBuilder {
             put(&out, ph, le(h.type)); put(&out, ph + 4, le(h.flags)); put(&out, ph + 8, le(offset))
             put(&out, ph + 16, le(h.vaddr)); put(&out, ph + 24, le(h.vaddr)); put(&out, ph + 32, le(h.filesz))
             put(&out, ph + 40, le(h.memsz)); put(&out, ph + 48, le(h.align))
+        }
+        if let tlsSection {
+            while out.count % 8 != 0 { out.append(0) }
+            let strings = [0] + Array(".shstrtab\0".utf8) + Array(tlsSection.utf8) + [0]
+            let stringsOffset = out.count
+            out += strings
+            while out.count % 8 != 0 { out.append(0) }
+            let table = out.count
+            out += [UInt8](repeating: 0, count: 64 * 3)
+            // [1] .shstrtab (SHT_STRTAB), [2] the TLS section (SHT_PROGBITS, SHF_WRITE | SHF_ALLOC | SHF_TLS).
+            put(&out, table + 64, le(UInt32(1))); put(&out, table + 64 + 4, le(UInt32(3)))
+            put(&out, table + 64 + 24, le(UInt64(stringsOffset))); put(&out, table + 64 + 32, le(UInt64(strings.count)))
+            put(&out, table + 128, le(UInt32(11))); put(&out, table + 128 + 4, le(UInt32(1)))
+            put(&out, table + 128 + 8, le(UInt64(0x403)))
+            put(&out, 40, le(UInt64(table))); put(&out, 58, le(UInt16(64)))
+            put(&out, 60, le(UInt16(3))); put(&out, 62, le(UInt16(1)))
         }
         return out
     }

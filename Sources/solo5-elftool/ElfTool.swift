@@ -1,38 +1,47 @@
 import HvtABI
+import Tender
 
-/// solo5-elftool's query commands: the ABI note and the manifest of an
+/// solo5-elftool's commands: the ABI note and the manifest of an
 /// executable, printed as the JSON Solo5's own solo5-elftool prints (same
-/// keys, order, layout, type names, messages and exit codes). Kept here,
-/// free of I/O beyond opening the file, so that tests can run it in process.
-public enum ElfTool {
+/// keys, order, layout, type names, messages and exit codes), read through
+/// the tender's own note readers.
+enum ElfTool {
     /// What a run prints and its exit status.
-    public struct Result: Equatable {
-        public var status: Int32
-        public var standardOutput: String
-        public var standardError: String
+    struct Result: Equatable {
+        var status: Int32
+        var standardOutput: String = ""
+        var standardError: String = ""
     }
 
     /// Runs `solo5-elftool ARGUMENTS...` (`arguments` without argv[0]).
-    public static func run(arguments: [String], program: String = "solo5-elftool") -> Result {
-        func fail(_ error: TenderError) -> Result { Result(status: 1, standardOutput: "", standardError: "\(program): \(error.message)\n") }
-        guard arguments.count == 2 else { return Result(status: 1, standardOutput: "", standardError: usage(program: program)) }
+    /// --help and --version behave as the tender's: usage on stderr with
+    /// status 1, the version on stderr with status 0.
+    static func run(arguments: [String], program: String) -> Result {
+        switch arguments.first {
+        case "--help": return Result(status: 1, standardError: usage(program: program))
+        case "--version": return Result(status: 0, standardError: "\(program) version \(Tender.version)\n")
+        default: break
+        }
         let query: (ElfFile) throws(TenderError) -> String
-        switch arguments[0] {
+        switch arguments.first {
         case "query-abi": query = abiJSON
         case "query-manifest": query = manifestJSON
-        default: return Result(status: 1, standardOutput: "", standardError: usage(program: program))
+        case let command?:
+            return Result(status: 1, standardError: "\(program): Unknown command: `\(command)'\n" + usage(program: program))
+        case nil: return Result(status: 1, standardError: usage(program: program))
         }
+        guard arguments.count == 2 else { return Result(status: 1, standardError: usage(program: program)) }
         do throws(TenderError) {
             let elf = try ElfFile.open(path: arguments[1])
             defer { elf.close() }
-            return Result(status: 0, standardOutput: try query(elf), standardError: "")
+            return Result(status: 0, standardOutput: try query(elf))
         } catch {
-            return fail(error)
+            return Result(status: 1, standardError: "\(program): \(error.message)\n")
         }
     }
 
-    /// The usage text (stderr, exit status 1), also for --help.
-    public static func usage(program: String) -> String {
+    /// The usage text (stderr, exit status 1).
+    static func usage(program: String) -> String {
         """
         usage: \(program) COMMAND BINARY
         \(program) version \(Tender.version)
@@ -42,6 +51,7 @@ public enum ElfTool {
                 Print the ABI target and version of BINARY as JSON.
             query-manifest BINARY:
                 Print the application manifest of BINARY as JSON.
+            --help, --version
 
         """
     }
@@ -49,15 +59,8 @@ public enum ElfTool {
     /// The ABI1 note as `{ "type": "solo5.abi", "target": ..., "version": ... }`.
     /// Any target is printed (by name, or "unknown"); nothing is checked
     /// beyond the note's presence and size.
-    public static func abiJSON(_ elf: ElfFile) throws(TenderError) -> String {
-        guard let note = try elf.solo5Note(type: UInt32(ABI1_NOTE_TYPE), alignment: Int(ABI1_NOTE_ALIGN),
-                                           maxSize: Int(ABI1_NOTE_MAX_SIZE)) else {
-            throw TenderError("\(elf.name): No Solo5 ABI information found in executable")
-        }
-        guard note.count >= MemoryLayout<abi1_info>.size else {
-            throw TenderError("\(elf.name): invalid executable: ABI note does not fall within valid size (\(note.count) < \(MemoryLayout<abi1_info>.size))")
-        }
-        let info = note.withUnsafeBytes { $0.loadUnaligned(as: abi1_info.self) }
+    static func abiJSON(_ elf: ElfFile) throws(TenderError) -> String {
+        let info = try elf.abiInfo()
         return """
         {
           "type": "solo5.abi",
@@ -83,11 +86,8 @@ public enum ElfTool {
     /// The MFT1 note as `{ "type": "solo5.manifest", "version": 1, "devices": [...] }`,
     /// one device per line, reserved entries left out. Validation is Solo5's
     /// (`mft_validate`): undefined device types are printed as "<undefined type>".
-    public static func manifestJSON(_ elf: ElfFile) throws(TenderError) -> String {
-        guard let descriptor = try elf.solo5Note(type: UInt32(MFT1_NOTE_TYPE), alignment: Int(MFT1_NOTE_ALIGN),
-                                                 maxSize: Int(MFT1_NOTE_MAX_SIZE)) else {
-            throw TenderError("\(elf.name): No Solo5 manifest found in executable")
-        }
+    static func manifestJSON(_ elf: ElfFile) throws(TenderError) -> String {
+        let descriptor = try elf.manifestDescriptor()
         let manifest: Manifest
         do throws(ManifestError) {
             manifest = try Manifest(descriptor: descriptor, allowingUndefinedTypes: true)
