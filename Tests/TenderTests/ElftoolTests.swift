@@ -1,16 +1,44 @@
 import Foundation
 import HvtABI
 import Testing
-@testable import Tender
 
 /// solo5-elftool query-abi / query-manifest: the JSON Solo5's elftool
 /// prints (checked byte for byte against its v0.12.1 build on our guests;
-/// the expectations below are that output).
+/// the expectations below are that output). The built executable runs on
+/// crafted images, written as `k` in a directory of their own.
 @Suite("solo5-elftool")
 struct ElftoolTests {
-    func elf(_ builder: ElfBuilder) throws -> ElfFile {
-        try ElfFile.parse(bytes: builder.bytes(), name: "k")
+    /// An image to run the executable on.
+    struct Image {
+        var builder: ElfBuilder
     }
+
+    func elf(_ builder: ElfBuilder) -> Image { Image(builder: builder) }
+
+    /// `solo5-elftool COMMAND k`: its stdout, or its stderr as a TenderError.
+    func run(_ command: String, _ image: Image) throws -> Harness.Outcome {
+        let dir = try Harness.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        try Data(image.builder.bytes()).write(to: dir.appendingPathComponent("k"))
+        return try Harness.Running(program: Harness.executable("solo5-elftool"), [command, "k"], directory: dir).wait()
+    }
+
+    /// What query-abi / query-manifest print, or the error line they exit 1 with.
+    enum ElfTool {
+        static func abiJSON(_ image: Image) throws -> String { try output(ElftoolTests().run("query-abi", image)) }
+        static func manifestJSON(_ image: Image) throws -> String { try output(ElftoolTests().run("query-manifest", image)) }
+
+        static func output(_ outcome: Harness.Outcome) throws -> String {
+            guard outcome.status == 0, outcome.stderr.isEmpty else {
+                #expect(outcome.status == 1 && outcome.stdout.isEmpty && outcome.stderr.hasPrefix("solo5-elftool: ")
+                        && outcome.stderr.hasSuffix("\n"), "\(outcome)")
+                throw ElftoolFailure(message: String(outcome.stderr.dropFirst("solo5-elftool: ".count).dropLast()))
+            }
+            return outcome.stdout
+        }
+    }
+
+    struct ElftoolFailure: Error { var message: String }
 
     func manifest(_ entries: [(String, UInt32)]) -> ElfBuilder {
         var builder = ElfBuilder()
@@ -104,9 +132,9 @@ struct ElftoolTests {
     func badManifests(_ name: String, _ mutate: @Sendable (inout ElfBuilder) -> Void, _ expected: String) throws {
         var builder = ElfBuilder()
         mutate(&builder)
-        let image = try elf(builder)
-        #expect(throws: TenderError.self) { try ElfTool.manifestJSON(image) }
-        do { _ = try ElfTool.manifestJSON(image) } catch { #expect(error.message == expected) }
+        let image = elf(builder)
+        #expect(throws: ElftoolFailure.self) { try ElfTool.manifestJSON(image) }
+        do { _ = try ElfTool.manifestJSON(image) } catch let error as ElftoolFailure { #expect(error.message == expected) }
     }
 
     @Test func noABINote() throws {
@@ -115,17 +143,39 @@ struct ElftoolTests {
         do {
             _ = try ElfTool.abiJSON(elf(builder))
             Issue.record("no error")
-        } catch let error as TenderError {
+        } catch let error as ElftoolFailure {
             #expect(error.message == "k: No Solo5 ABI information found in executable")
         }
     }
 
-    @Test func usage() {
-        for arguments in [[], ["query-abi"], ["query-abi", "a", "b"], ["gen-manifest", "a", "b"], ["--help"]] {
-            let result = ElfTool.run(arguments: arguments)
-            #expect(result.status == 1 && result.standardOutput.isEmpty)
-            #expect(result.standardError.hasPrefix("usage: solo5-elftool COMMAND BINARY\n"))
+    @Test func usage() throws {
+        for arguments in [[], ["query-abi"], ["query-abi", "a", "b"], ["--help"], ["--help", "query-abi", "k"]] {
+            let outcome = try Harness.run(arguments, tender: "solo5-elftool")
+            #expect(outcome.status == 1 && outcome.stdout.isEmpty, "\(arguments)")
+            #expect(outcome.stderr.hasPrefix("usage: solo5-elftool COMMAND BINARY\n"), "\(arguments)")
         }
+    }
+
+    @Test func unknownCommandIsNamed() throws {
+        let outcome = try Harness.run(["gen-manifest", "a", "b"], tender: "solo5-elftool")
+        #expect(outcome.status == 1 && outcome.stdout.isEmpty)
+        #expect(outcome.stderr.hasPrefix("solo5-elftool: Unknown command: `gen-manifest'\nusage: solo5-elftool COMMAND BINARY\n"))
+    }
+
+    @Test func versionAsTheTender() throws {
+        let outcome = try Harness.run(["--version"], tender: "solo5-elftool")
+        #expect(outcome.status == 0 && outcome.stdout.isEmpty)
+        #expect(outcome.stderr.hasPrefix("solo5-elftool version ") && outcome.stderr.split(separator: "\n").count == 1)
+    }
+
+    /// ABI version 1 executables, as Solo5 0.7's elftool reports them.
+    @Test func abiVersion1() throws {
+        var builder = ElfBuilder()
+        builder.notes[0] = ElfBuilder.abiNote(version: 1)
+        #expect(try ElfTool.abiJSON(elf(builder)) == "{\n  \"type\": \"solo5.abi\",\n  \"target\": \"hvt\",\n  \"version\": 1\n}\n")
+        let guest = try Harness.run(["query-abi", try Harness.guest("v1_hello")], tender: "solo5-elftool")
+        #expect(guest.status == 0 && guest.stdout == "{\n  \"type\": \"solo5.abi\",\n  \"target\": \"hvt\",\n  \"version\": 1\n}\n",
+                "\(guest)")
     }
 
     // The built executable, on guests of our kit.
