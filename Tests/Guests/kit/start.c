@@ -19,14 +19,18 @@ extern const char kit_progname[] __attribute__((weak));
 extern const unsigned char kit_mft_note[];
 __attribute__((used)) static const void *const kit_mft_ref = kit_mft_note;
 
-/* The ABI1 note: which target and ABI version this executable is for. */
+/* The ABI1 note: which target and ABI version this executable is for
+ * (the Makefile builds ABI version 1 guests with KIT_ABI_VERSION=1). */
+#ifndef KIT_ABI_VERSION
+#define KIT_ABI_VERSION HVT_ABI_VERSION
+#endif
 __attribute__((section(".note.solo5.abi"), aligned(4), used))
 const struct abi1_note kit_abi1_note = {
     .h = { .n_namesz = SOLO5_NOTE_NAME_SIZE,
            .n_descsz = sizeof(struct abi1_info),
            .n_type = ABI1_NOTE_TYPE,
            .n_name = SOLO5_NOTE_NAME },
-    .i = { .abi_target = HVT_ABI_TARGET, .abi_version = HVT_ABI_VERSION },
+    .i = { .abi_target = HVT_ABI_TARGET, .abi_version = KIT_ABI_VERSION },
 };
 
 #define KIT_MAX_ARGS 126
