@@ -1,20 +1,32 @@
 /*
- * hvt.lds: linker script for the hvt test guests.
+ * hvt.lds.S: linker script for the hvt test guests, run through the C
+ * preprocessor: hvt.lds (ABI version 2) and, with KIT_ABI_VERSION=1,
+ * hvt_v1.lds.
  *
  * Layout (all page aligned, loaded from 0x100000 upwards, no ELF headers in
  * any segment):
  *   text      PT_LOAD R+X  .text
  *   noaccess  PT_LOAD ---  .noaccess (one page; exec_noaccess jumps in)
  *   rodata    PT_LOAD R    notes, .rodata
+ * then, as Solo5's hvt ABI version 2 (0.8 onwards):
  *   data      PT_LOAD RW   .data
  *   tdata     PT_LOAD R    .tdata (the TLS image, padded to a page)
  *   tbss      PT_TLS  ---  .tbss
  *   bss       PT_LOAD RW   .bss
- * which is Solo5's hvt ABI version 2 layout (0.8 onwards); kit/hvt_v1.lds
- * has version 1's.
+ * or, as version 1 (0.6 and 0.7), one segment with no PT_TLS:
+ *   data      PT_LOAD RW   .data .tdata | .tbss .bss
  * and one PT_NOTE per Solo5 note (the tender expects one note per PT_NOTE).
  * No segment is both writable and executable.
  */
+#if KIT_ABI_VERSION == 1
+#define TDATA data
+#define TBSS data
+#define BSS data
+#else
+#define TDATA tdata
+#define TBSS tbss
+#define BSS bss
+#endif
 ENTRY(_start)
 
 PHDRS {
@@ -22,9 +34,11 @@ PHDRS {
     noaccess PT_LOAD FLAGS(0);      /* no permissions at all */
     rodata PT_LOAD FLAGS(4);        /* PF_R */
     data PT_LOAD FLAGS(6);          /* PF_R | PF_W */
+#if KIT_ABI_VERSION != 1
     tdata PT_LOAD FLAGS(4);         /* PF_R: copied into each TLS block */
     tbss PT_TLS FLAGS(0);
     bss PT_LOAD FLAGS(6);           /* PF_R | PF_W */
+#endif
     note_abi PT_NOTE FLAGS(4);
     note_manifest PT_NOTE FLAGS(4);
 }
@@ -70,21 +84,26 @@ SECTIONS {
         *(.got.plt) *(.got)
         *(.data .data.*)
     } :data
+#if KIT_ABI_VERSION != 1
     . = ALIGN(0x1000);
+#endif
     /* .tdata and .tbss side by side: the TLS template. */
     .tdata : {
         *(.tdata .tdata.*)
+#if KIT_ABI_VERSION != 1
         . = ALIGN(0x1000);
-    } :tdata
+#endif
+    } :TDATA
+    . = ALIGN(0x1000);
     _edata = .;
 
     .tbss : {
         *(.tbss .tbss.*)
-    } :tbss
+    } :TBSS
     .bss : {
         *(.bss .bss.*)
         *(COMMON)
-    } :bss
+    } :BSS
     . = ALIGN(0x1000);
     _ebss = .;
     _end = .;
