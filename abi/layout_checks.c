@@ -5,6 +5,7 @@
 #include "hvt_abi.h"
 #include "mft_abi.h"
 #include "hvt_ring.h"
+#include "hvt_abi_v0.h"
 
 #define CHECK(cond) _Static_assert(cond, #cond)
 
@@ -53,3 +54,15 @@ CHECK((HVT_RING_SIZE & HVT_RING_MASK) == 0);
 CHECK(offsetof(struct hvt_boot_info, host_features) == 40);
 CHECK(offsetof(struct hvt_boot_info, guest_features) == 44);
 CHECK(offsetof(struct hvt_boot_info, net_ring) == 48);
+
+/* Before 0.6 (hvt_abi_v0.h). */
+CHECK(sizeof(struct hvt_v0_boot_info) == 32);
+CHECK(offsetof(struct hvt_v0_boot_info, tsc_freq) == 24);
+CHECK(sizeof(struct hvt_v0_hc_poll) == 16);
+CHECK(offsetof(struct hvt_v0_hc_poll, ret) == 8);
+CHECK(sizeof(struct hvt_v0_hc_blkinfo) == 24);
+CHECK(offsetof(struct hvt_v0_hc_blkwrite, ret) == 24);
+CHECK(offsetof(struct hvt_v0_hc_blkread, ret) == 24);
+CHECK(sizeof(struct hvt_v0_hc_netinfo) == 6);
+CHECK(offsetof(struct hvt_v0_hc_netread, ret) == 16);
+CHECK(HVT_V0_CMDLINE_BASE + HVT_V0_CMDLINE_SIZE <= 0x8000);

@@ -49,7 +49,13 @@ public enum Tender {
         // The one choice of ABI version: it decides how the executable is
         // laid out and loaded; nothing after loading depends on it.
         let abi = try elf.checkABI()
-        let manifest = try elf.manifest()
+        let manifest: Manifest
+        if abi == .v0 {
+            Diagnostics.warn("\(elf.name): no Solo5 notes: a pre-0.6 (ukvm/hvt 0.2-0.4) executable, run with that ABI (boot info at 0x5000, hypercalls 1-10, one block device --disk=, one net device --net=)")
+            manifest = Manifest.v0Devices()
+        } else {
+            manifest = try elf.manifest()
+        }
 
         let modules = moduleTypes.map { $0.init() }
         var requestedMemory = Options.defaultMemoryMiB << 20
@@ -64,8 +70,9 @@ public enum Tender {
                 continue
             }
             var claimed = false
+            let moduleOption = abi == .v0 ? Options.v0Synonym(option) : option
             for module in modules where !claimed {
-                claimed = try module.handleOption(option, manifest: manifest)
+                claimed = try module.handleOption(moduleOption, manifest: manifest)
             }
             guard claimed else { throw TenderError("Invalid option: `\(option)'", trailer: usage) }
         }
@@ -73,11 +80,12 @@ public enum Tender {
 
         ExitSignals.install()
 
-        let (requestedSize, adjusted) = try X86Layout.guestMemorySize(requested: requestedMemory)
+        let (requestedSize, adjusted) = try X86Layout.guestMemorySize(requested: requestedMemory, abi: abi)
         if adjusted { Diagnostics.warn("adjusting memory to \(requestedSize) bytes") }
         // A module may share a region with the guest above its memory (the
-        // net ring, when a net device is attached); the ABI has room for one.
-        let reservations = zip(modules, moduleTypes).compactMap { module, type -> (String, UInt64)? in
+        // net ring, when a net device is attached); the ABI has room for one
+        // (none before 0.6).
+        let reservations = abi == .v0 ? [] : zip(modules, moduleTypes).compactMap { module, type -> (String, UInt64)? in
             let size = module.sharedRegionSize()
             return size > 0 ? (type.name, size) : nil
         }
@@ -88,23 +96,28 @@ public enum Tender {
         // The executable must fit in the guest's own memory, below the region.
         let plan = try LoadPlan.make(for: elf, abi: abi, memorySize: layout.guest, minimumBase: X86Layout.guestMinBase)
         let machine = try Machine(guestSize: layout.guest, mappedSize: layout.mapped,
-                                  accessMap: X86Layout.accessMap(for: plan))
+                                  accessMap: X86Layout.accessMap(for: plan, abi: abi))
         try plan.load(from: elf, into: machine.memory)
         elf.close()
-        try machine.setUpVCPU(entry: plan.entry)
+        try machine.setUpVCPU(entry: plan.entry, abi: abi)
 
-        let setup = ModuleSetup(machine: machine, manifest: manifest, hypercalls: HypercallTable(),
+        let setup = ModuleSetup(machine: machine, manifest: manifest, abi: abi, hypercalls: HypercallTable(abi: abi),
                                 waitset: try Waitset(),
                                 region: layout.region.map { (reservations[0].0, $0) })
         for (module, type) in zip(modules, moduleTypes) {
             setup.currentModule = type.name
             try module.setup(setup)
         }
-        try checkAllAttached(manifest)
-
-        try BootInfo.write(into: machine.memory, kernelEnd: plan.end, cpuCycleFrequency: machine.cpuCycleFrequency,
-                           manifest: manifest.encoded(), commandLine: commandLine,
-                           hostFeatures: setup.hostFeatures, netRing: setup.netRing)
+        if abi == .v0 {
+            // Its devices are there when given: the guest asks BLKINFO/NETINFO.
+            try BootInfo.writeV0(into: machine.memory, kernelEnd: plan.end,
+                                 cpuCycleFrequency: machine.cpuCycleFrequency, commandLine: commandLine)
+        } else {
+            try checkAllAttached(manifest)
+            try BootInfo.write(into: machine.memory, kernelEnd: plan.end, cpuCycleFrequency: machine.cpuCycleFrequency,
+                               manifest: manifest.encoded(), commandLine: commandLine,
+                               hostFeatures: setup.hostFeatures, netRing: setup.netRing)
+        }
 
         // Seal the syscall policy: from here on the tender can do only what
         // the modules said they would.
@@ -117,7 +130,7 @@ public enum Tender {
         try SeccompFilter(policy).load()
 
         let loop = RunLoop(vcpu: machine.vcpu, memory: machine.memory,
-                           hypercalls: setup.hypercalls.handlers, hooks: setup.hooks,
+                           hypercalls: setup.hypercalls.handlers, haltNumber: abi.haltNumber, hooks: setup.hooks,
                            noAccess: plan.accessMap.noAccess)
         return try loop.run()
     }

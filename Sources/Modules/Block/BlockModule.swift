@@ -150,6 +150,10 @@ public final class BlockModule: TenderModule {
             // (len stays as the guest set it: a read is all or nothing.)
             try memory.store(Int32(result.rawValue), at: address &+ readResult)
         }
+        if tender.abi == .v0, let index = manifest.index(of: Manifest.v0BlockName, type: .blockBasic),
+           let device = table[index] {
+            try registerV0Hypercalls(tender, device: device)
+        }
     }
 
     public func seccompRules() -> [SeccompRule] {

@@ -138,6 +138,10 @@ public final class NetModule: TenderModule {
             if received.result == SOLO5_R_OK { try memory.store(received.length, at: address &+ readLength) }
             try memory.store(Int32(received.result.rawValue), at: address &+ readResult)
         }
+        if tender.abi == .v0, let index = manifest.index(of: Manifest.v0NetName, type: .netBasic),
+           let device = table[index], case .net(let mac, _) = manifest.entries[index].properties {
+            try registerV0Hypercalls(tender, device: device, mac: mac)
+        }
 
         // Ring I/O, when the ring has its region and KVM can signal the
         // kick port without an exit. Otherwise the guest sees no offer and

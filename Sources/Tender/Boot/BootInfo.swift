@@ -19,6 +19,16 @@ enum BootInfo {
         return bytes
     }
 
+    /// Before 0.6: `struct hvt_v0_boot_info` at 0x5000 and the command line
+    /// at 0x6000; no manifest.
+    static func writeV0(into memory: GuestMemory, kernelEnd: UInt64, cpuCycleFrequency: UInt64,
+                        commandLine: [UInt8]) throws(TenderError) {
+        let info = hvt_v0_boot_info(mem_size: memory.size, kernel_end: kernelEnd,
+                                    cmdline: X86Layout.V0.commandLineBase, tsc_freq: cpuCycleFrequency)
+        try memory.hostStore(info, at: X86Layout.V0.bootInfoBase)
+        try memory.hostCopy(commandLine, to: X86Layout.V0.commandLineBase)
+    }
+
     static func write(into memory: GuestMemory, kernelEnd: UInt64, cpuCycleFrequency: UInt64,
                       manifest: [UInt8], commandLine: [UInt8], hostFeatures: UInt32 = 0,
                       netRing: GuestAddress = 0) throws(TenderError) {

@@ -34,8 +34,8 @@ final class Machine {
 
     /// Page tables, GDT, CPUID, control registers, FPU and general registers:
     /// 64-bit long mode at `entry`, %rdi pointing at the boot info.
-    func setUpVCPU(entry: UInt64) throws(TenderError) {
-        try X86Layout.writeTables(into: memory)
+    func setUpVCPU(entry: UInt64, abi: ABIVersion) throws(TenderError) {
+        try X86Layout.writeTables(into: memory, abi: abi)
 
         let cpuid = try kvm.supportedCPUID().orFail("GET_SUPPORTED_CPUID")
         defer { cpuid.deallocate() }
@@ -75,7 +75,7 @@ final class Machine {
         regs.rip = entry
         regs.rflags = X86Layout.rflags
         regs.rsp = memory.size - 8
-        regs.rdi = X86Layout.bootInfoBase
+        regs.rdi = X86Layout.bootInfoBase(for: abi)
         try vcpu.setRegisters(regs).orFail("SET_REGS")
     }
 

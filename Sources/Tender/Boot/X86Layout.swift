@@ -71,11 +71,12 @@ enum X86Layout {
 
     /// Rounds a requested size down to whole large pages (at least one), as
     /// the reference does; returns the size and whether it changed.
-    static func guestMemorySize(requested: UInt64) throws(TenderError) -> (size: UInt64, adjusted: Bool) {
+    static func guestMemorySize(requested: UInt64, abi: ABIVersion = .v2) throws(TenderError) -> (size: UInt64, adjusted: Bool) {
         var size = requested / largePageSize * largePageSize
         if size == 0 { size = largePageSize }
-        guard size <= maxMemorySize else {
-            throw TenderError("guest memory size \(size) bytes exceeds the max size \(maxMemorySize) bytes")
+        let maxSize = abi == .v0 ? V0.maxMemorySize : maxMemorySize
+        guard size <= maxSize else {
+            throw TenderError("guest memory size \(size) bytes exceeds the max size \(maxSize) bytes")
         }
         return (size, size != requested)
     }
@@ -103,18 +104,20 @@ enum X86Layout {
     /// What a guest may hand us to read or write: never the tender's tables
     /// below the boot info, only reads of the boot info area (read-only to
     /// the guest), and what the executable's segments allow.
-    static func accessMap(for plan: LoadPlan) -> GuestAccessMap {
+    static func accessMap(for plan: LoadPlan, abi: ABIVersion = .v2) -> GuestAccessMap {
         var map = plan.accessMap
+        guard abi != .v0 else { return map }  // all of low memory is a v0 guest's
         map.noAccess.append(0..<bootInfoBase)
         map.readOnly.append(bootInfoBase..<guestMinBase)
         return map
     }
 
     /// Writes the GDT and identity-mapping page tables into guest memory.
-    static func writeTables(into memory: GuestMemory) throws(TenderError) {
+    static func writeTables(into memory: GuestMemory, abi: ABIVersion = .v2) throws(TenderError) {
         try memory.hostStore(UInt64(0), at: gdtBase)
         try memory.hostStore(descriptor(codeSegment), at: gdtBase + 8 * UInt64(codeSelector))
         try memory.hostStore(descriptor(dataSegment), at: gdtBase + 8 * UInt64(dataSelector))
+        if abi == .v0 { return try V0.writePageTables(into: memory) }
 
         let table = pagePresent | pageWritable
         try memory.hostStore(pdptBase | table, at: pml4Base)

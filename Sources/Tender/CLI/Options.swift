@@ -82,7 +82,7 @@ struct Options {
     /// for the line with its unikernel's version.
     static func version(program: String) -> String {
         var text = "\(program) tender, version \(Tender.version)\n"
-        for abi in ABIVersion.allCases { text += "ABI version \(abi.rawValue)\n" }
+        for case let version? in ABIVersion.allCases.map(\.noteVersion) { text += "ABI version \(version)\n" }
         return text
     }
 }

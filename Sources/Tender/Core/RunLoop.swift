@@ -11,6 +11,8 @@ struct RunLoop {
     let vcpu: VCPU
     let memory: GuestMemory
     let hypercalls: [Hypercall?]
+    /// HALT's number in the guest's ABI.
+    let haltNumber: Int
     let hooks: RunHooks
     /// Guest ranges the host maps with no access (segments without
     /// permissions), to diagnose emulation failures there.
@@ -50,7 +52,7 @@ struct RunLoop {
             where port >= Self.portBase && port < Self.portBase + UInt16(hypercalls.count):
             let number = Int(port - Self.portBase)
             let argument = GuestAddress(data)
-            if number == Int(HVT_HYPERCALL_HALT.rawValue) {
+            if number == haltNumber {
                 return try halt(argument)
             }
             guard let handler = hypercalls[number] else {

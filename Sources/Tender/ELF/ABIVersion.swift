@@ -1,34 +1,81 @@
 import CLibELF
+import HvtABI
 
-/// The hvt ABI versions this tender serves. Chosen once, from the ABI
-/// note, before the guest runs; everything that differs between versions
-/// asks this value, and nothing on the per-exit path does.
+/// The hvt ABI versions this tender serves. Chosen once, from the ABI note
+/// (or its absence), before the guest runs; everything that differs between
+/// versions asks this value at setup, and nothing on the per-exit path does.
 ///
-/// What differs between version 1 (Solo5 0.6.0 to 0.7.5) and version 2
-/// (Solo5 0.8.0 onwards) is the executable's layout only: boot info,
-/// hypercall numbers and argument structures, the manifest (MFT1 version
-/// 1), the halt cookie and the memory layout are the same.
-/// - Version 1 linker scripts put `.tdata`, `.tbss` and `.bss` in the one
-///   read-write data PT_LOAD, with no PT_TLS; the 0.7 tenders loaded every
-///   PT_LOAD, empty or not.
-/// - Version 2 linker scripts give `.tdata` a read-only PT_LOAD of its own,
-///   `.tbss` a PT_TLS and `.bss` a PT_LOAD with no file bytes; from 0.8 the
-///   tenders skip PT_LOADs with p_filesz == 0.
-public enum ABIVersion: UInt32, CaseIterable, Sendable {
-    case v1 = 1
-    case v2 = 2
+/// - `v0`: executables of Solo5 0.2 to 0.4 (ukvm, then hvt; IncludeOS's
+///   port), which carry no Solo5 notes at all. Their boot info sits at
+///   0x5000 with the command line at 0x6000, one page directory maps at
+///   most 1 GiB, and hypercalls 1 to 10 serve one block and one net device
+///   with structures of their own (`hvt_abi_v0.h`). Recognised by
+///   `isPre06Layout`.
+/// - `v1` (ABI note version 1, Solo5 0.6.0 to 0.7.5) and `v2` (0.8.0
+///   onwards) differ in the executable's layout only: version 1 linker
+///   scripts put `.tdata`, `.tbss` and `.bss` in the one read-write data
+///   PT_LOAD with no PT_TLS, and the 0.7 tenders loaded every PT_LOAD;
+///   version 2 gives `.tdata` a read-only PT_LOAD, `.tbss` a PT_TLS and
+///   `.bss` a PT_LOAD with no file bytes, and its tenders skip PT_LOADs with
+///   p_filesz == 0. Boot info, hypercalls, manifest (MFT1 version 1), halt
+///   cookie and memory layout are the same.
+public enum ABIVersion: CaseIterable, Sendable {
+    case v0
+    case v1
+    case v2
+
+    /// The version an ABI note names, if we serve it.
+    init?(note version: UInt32) {
+        switch version {
+        case 1: self = .v1
+        case 2: self = .v2
+        default: return nil
+        }
+    }
+
+    /// The version number an ABI note carries (none before 0.6).
+    public var noteVersion: UInt32? {
+        switch self {
+        case .v0: nil
+        case .v1: 1
+        case .v2: 2
+        }
+    }
+
+    /// How many hypercall numbers the ABI has (ports 0x500 + 0 ..< this).
+    var hypercallCount: Int {
+        Int(self == .v0 ? HVT_V0_HYPERCALL_MAX.rawValue : HVT_HYPERCALL_MAX.rawValue)
+    }
+
+    /// The number of HALT, which the run loop serves itself.
+    var haltNumber: Int {
+        Int(self == .v0 ? HVT_V0_HYPERCALL_HALT.rawValue : HVT_HYPERCALL_HALT.rawValue)
+    }
+
+    /// The number a version 1/2 hypercall has in this version, when it has
+    /// the same structure there (before 0.6 only WALLTIME and PUTS do).
+    func hypercallNumber(for call: hvt_hypercall) -> Int? {
+        switch (self, call) {
+        case (.v1, _), (.v2, _): Int(call.rawValue)
+        case (.v0, HVT_HYPERCALL_WALLTIME): Int(HVT_V0_HYPERCALL_WALLTIME.rawValue)
+        case (.v0, HVT_HYPERCALL_PUTS): Int(HVT_V0_HYPERCALL_PUTS.rawValue)
+        case (.v0, _): nil
+        }
+    }
 
     /// Whether a PT_LOAD with no file bytes is loaded (validated, counted in
     /// kernel_end and protected) or skipped.
-    var loadsEmptySegments: Bool { self == .v1 }
+    var loadsEmptySegments: Bool { self != .v2 }
 
-    /// Rejects an executable whose layout belongs to the other version: a
+    /// Rejects an executable whose layout belongs to another version: a
     /// note that says version 1 over a PT_TLS (version 2's layout), or one
     /// that says version 2 over TLS sections outside any PT_TLS (version
     /// 1's). Executables without TLS look the same under both and pass.
     func checkLayout(of elf: ElfFile) throws(TenderError) {
         let tls = elf.programHeaders.firstIndex { $0.p_type == UInt32(PT_TLS) }
         switch self {
+        case .v0:
+            break
         case .v1:
             if let index = tls {
                 throw TenderError("\(elf.name): invalid executable: ABI version 1 executable has a PT_TLS segment (phdr[\(index)]), which only ABI version 2 (Solo5 0.8 or later) lays out")
@@ -38,5 +85,23 @@ public enum ABIVersion: UInt32, CaseIterable, Sendable {
                 throw TenderError("\(elf.name): invalid executable: ABI version 2 executable has TLS section \(section) but no PT_TLS segment, which is the ABI version 1 layout (Solo5 0.7 or earlier)")
             }
         }
+    }
+
+    /// Whether `elf`, which has no PT_NOTE at all, is laid out as Solo5
+    /// 0.2-0.4 linked executables: nothing but PT_LOADs and GNU markers (no
+    /// PT_INTERP, PT_TLS or PT_DYNAMIC, which 0.6+ executables or other
+    /// programs have), and the lowest PT_LOAD is executable code starting
+    /// exactly at 0x100000 with the entry point in it. Every 0.6+ executable
+    /// has PT_NOTEs (the ABI and manifest notes its toolchain always
+    /// writes), so none is taken for an old one, broken or not.
+    static func isPre06Layout(_ elf: ElfFile) -> Bool {
+        let gnuMarkers: ClosedRange<UInt32> = 0x6474_e550...0x6474_e553  // EH_FRAME, STACK, RELRO, PROPERTY
+        guard elf.programHeaders.allSatisfy({ $0.p_type == UInt32(PT_LOAD) || $0.p_type == UInt32(PT_NULL)
+                                               || gnuMarkers.contains($0.p_type) }),
+              let first = elf.programHeaders.filter({ $0.p_type == UInt32(PT_LOAD) }).min(by: { $0.p_vaddr < $1.p_vaddr })
+        else { return false }
+        let entry = elf.header.e_entry
+        return first.p_vaddr == UInt64(HVT_GUEST_MIN_BASE) && first.p_flags & UInt32(PF_X) != 0
+            && entry >= first.p_vaddr && entry - first.p_vaddr < first.p_memsz
     }
 }

@@ -64,13 +64,18 @@ extension ElfFile {
 
     /// Checks the ABI1 note (an hvt executable of an ABI version we serve,
     /// laid out as that version lays executables out) and returns the
-    /// version. Other versions get the reference's message.
+    /// version; an executable with no notes at all laid out as Solo5
+    /// 0.2-0.4 built them is `.v0`. Other versions get the reference's
+    /// message.
     public func checkABI() throws(TenderError) -> ABIVersion {
+        if !programHeaders.contains(where: { $0.p_type == UInt32(PT_NOTE) }), ABIVersion.isPre06Layout(self) {
+            return .v0
+        }
         let info = try abiInfo()
         guard info.abi_target == HVT_ABI_TARGET.rawValue else {
             throw TenderError("\(name): Executable is not for the solo5-hvt target")
         }
-        guard let version = ABIVersion(rawValue: info.abi_version) else {
+        guard let version = ABIVersion(note: info.abi_version) else {
             throw TenderError("\(name): Executable requests unsupported ABI version \(info.abi_version)")
         }
         try version.checkLayout(of: self)

@@ -173,6 +173,31 @@ extension Manifest {
     }
 }
 
+extension Manifest {
+    /// Executables before Solo5 0.6 declare no devices: their tender had
+    /// one block and one net device, each there only when given. They are
+    /// these entries (never copied to such a guest).
+    public static let v0BlockName = "disk"
+    public static let v0NetName = "net"
+
+    static func v0Devices() -> Manifest {
+        var bytes = [UInt8](repeating: 0, count: headerSize + 3 * entrySize)
+        bytes.withUnsafeMutableBytes { out in
+            out.storeBytes(of: UInt32(MFT_VERSION), toByteOffset: 0, as: UInt32.self)
+            out.storeBytes(of: UInt32(3), toByteOffset: 4, as: UInt32.self)
+            let typeOffset = MemoryLayout<mft_entry>.offset(of: \.type)!
+            for (index, (name, type)) in [("", MFT_RESERVED_FIRST), (v0BlockName, MFT_DEV_BLOCK_BASIC),
+                                          (v0NetName, MFT_DEV_NET_BASIC)].enumerated() {
+                let base = headerSize + index * entrySize
+                for (i, byte) in name.utf8.enumerated() { out[base + i] = byte }
+                out.storeBytes(of: type.rawValue, toByteOffset: base + typeOffset, as: UInt32.self)
+            }
+        }
+        // Well-formed by construction.
+        return try! Manifest(descriptor: bytes)
+    }
+}
+
 /// Why a manifest was rejected.
 public struct ManifestError: Error, Equatable {
     public var reason: String

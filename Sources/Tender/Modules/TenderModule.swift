@@ -76,6 +76,11 @@ extension TenderModule {
 public final class ModuleSetup {
     public let memory: GuestMemory
     public let manifest: Manifest
+    /// The ABI the guest speaks. Hypercalls whose number and structure are
+    /// the same in every version need nothing more; where they differ, a
+    /// module registers one handler per version (`hvt_v0_hypercall` ones for
+    /// `.v0`).
+    public let abi: ABIVersion
     let machine: Machine
     let hypercalls: HypercallTable
     let waitset: Waitset
@@ -89,9 +94,10 @@ public final class ModuleSetup {
     private(set) var hostFeatures: UInt32 = 0
     private(set) var netRing: GuestAddress = 0
 
-    init(machine: Machine, manifest: Manifest, hypercalls: HypercallTable, waitset: Waitset,
+    init(machine: Machine, manifest: Manifest, abi: ABIVersion, hypercalls: HypercallTable, waitset: Waitset,
          region: (owner: String, address: GuestAddress)?) {
         self.machine = machine
+        self.abi = abi
         self.memory = machine.memory
         self.manifest = manifest
         self.hypercalls = hypercalls
@@ -132,8 +138,18 @@ public final class ModuleSetup {
         netRing = ring
     }
 
-    /// Claims hypercall `number`; a number can be claimed once.
+    /// Claims hypercall `number` of ABI versions 1 and 2; a number can be
+    /// claimed once. For a `.v0` guest only WALLTIME and PUTS, the same
+    /// there, are registered (at their v0 numbers); the others' v0
+    /// counterparts are registered with `hvt_v0_hypercall` numbers.
     public func registerHypercall(_ number: hvt_hypercall, _ handler: @escaping Hypercall) throws(TenderError) {
+        guard let port = abi.hypercallNumber(for: number) else { return }
+        try hypercalls.register(port, owner: currentModule, handler)
+    }
+
+    /// Claims hypercall `number` of a `.v0` guest (nothing for other versions).
+    public func registerHypercall(_ number: hvt_v0_hypercall, _ handler: @escaping Hypercall) throws(TenderError) {
+        guard abi == .v0 else { return }
         try hypercalls.register(Int(number.rawValue), owner: currentModule, handler)
     }
 
@@ -170,13 +186,21 @@ public final class ModuleSetup {
     }
 }
 
-/// Hypercall number → handler, filled during setup, read on every exit.
+/// Hypercall number → handler, filled during setup, read on every exit;
+/// as many numbers as the guest's ABI has.
 final class HypercallTable {
-    private(set) var handlers = [Hypercall?](repeating: nil, count: Int(HVT_HYPERCALL_MAX.rawValue))
-    private var owners = [String](repeating: "", count: Int(HVT_HYPERCALL_MAX.rawValue))
+    private(set) var handlers: [Hypercall?]
+    private var owners: [String]
+    private let halt: Int
+
+    init(abi: ABIVersion) {
+        handlers = [Hypercall?](repeating: nil, count: abi.hypercallCount)
+        owners = [String](repeating: "", count: abi.hypercallCount)
+        halt = abi.haltNumber
+    }
 
     func register(_ number: Int, owner: String, _ handler: @escaping Hypercall) throws(TenderError) {
-        guard number > 0, number < handlers.count, number != Int(HVT_HYPERCALL_HALT.rawValue) else {
+        guard number > 0, number < handlers.count, number != halt else {
             throw TenderError("Module `\(owner)' registers invalid hypercall \(number)")
         }
         guard handlers[number] == nil else {

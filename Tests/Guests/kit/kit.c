@@ -190,6 +190,9 @@ uint64_t kit_monotonic_ns(void)
     return secs * 1000000000ULL + rem * 1000000000ULL / freq;
 }
 
+/* The calls below differ before 0.6: kit_v0.c has them for KIT_ABI_VERSION 0. */
+#if KIT_ABI_VERSION != 0
+
 /* ---- poll ---- */
 
 int kit_poll(uint64_t timeout_ns, uint64_t *ready_set)
@@ -210,6 +213,8 @@ void kit_halt(int status, void *cookie)
     for (;;)
         __asm__ volatile("cli; hlt");
 }
+
+#endif /* KIT_ABI_VERSION != 0 */
 
 void kit_exit(int status)
 {
@@ -239,6 +244,7 @@ void __stack_chk_fail(void)
 }
 
 /* ---- devices ---- */
+#if KIT_ABI_VERSION != 0
 
 int kit_block_write(uint64_t handle, uint64_t offset, const void *buf,
                     size_t len)
@@ -280,3 +286,4 @@ int kit_net_read(uint64_t handle, void *buf, size_t *len)
         *len = r.len;
     return r.ret;
 }
+#endif /* KIT_ABI_VERSION != 0 */

@@ -22,6 +22,12 @@
 #include "hvt_ring.h"
 #include "mft_abi.h"
 
+/* The ABI the guest is built for: 2 (the default), 1 (Solo5 0.6/0.7: only
+ * the ABI note and layout differ) or 0 (before 0.6: no notes, kit_v0.c). */
+#ifndef KIT_ABI_VERSION
+#define KIT_ABI_VERSION HVT_ABI_VERSION
+#endif
+
 /* The boot information the tender passed in %rdi. */
 extern const struct hvt_boot_info *kit_boot_info;
 

@@ -20,10 +20,9 @@ extern const unsigned char kit_mft_note[];
 __attribute__((used)) static const void *const kit_mft_ref = kit_mft_note;
 
 /* The ABI1 note: which target and ABI version this executable is for
- * (the Makefile builds ABI version 1 guests with KIT_ABI_VERSION=1). */
-#ifndef KIT_ABI_VERSION
-#define KIT_ABI_VERSION HVT_ABI_VERSION
-#endif
+ * (the Makefile builds ABI version 1 guests with KIT_ABI_VERSION=1, and
+ * pre-0.6 ones, which have no note, with 0). */
+#if KIT_ABI_VERSION != 0
 __attribute__((section(".note.solo5.abi"), aligned(4), used))
 const struct abi1_note kit_abi1_note = {
     .h = { .n_namesz = SOLO5_NOTE_NAME_SIZE,
@@ -32,6 +31,7 @@ const struct abi1_note kit_abi1_note = {
            .n_name = SOLO5_NOTE_NAME },
     .i = { .abi_target = HVT_ABI_TARGET, .abi_version = KIT_ABI_VERSION },
 };
+#endif
 
 #define KIT_MAX_ARGS 126
 
@@ -71,8 +71,15 @@ static int split_cmdline(const char *cmdline)
     return argc;
 }
 
+#if KIT_ABI_VERSION == 0
+const struct hvt_boot_info *kit_v0_boot(const void *bi);
+#endif
+
 __attribute__((noreturn, used)) void _start(const struct hvt_boot_info *bi)
 {
+#if KIT_ABI_VERSION == 0
+    bi = kit_v0_boot(bi);
+#endif
     kit_boot_info = bi;
     /* Keep a zero low byte so string overflows cannot reproduce the guard. */
     __stack_chk_guard ^= (kit_rdtsc() << 8);
