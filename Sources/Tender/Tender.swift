@@ -49,13 +49,7 @@ public enum Tender {
         // The one choice of ABI version: it decides how the executable is
         // laid out and loaded; nothing after loading depends on it.
         let abi = try elf.checkABI()
-        let manifest: Manifest
-        if abi == .v0 {
-            Diagnostics.warn("\(elf.name): no Solo5 notes: a pre-0.6 (ukvm/hvt 0.2-0.4) executable, run with that ABI (boot info at 0x5000, hypercalls 1-10, one block device --disk=, one net device --net=)")
-            manifest = Manifest.v0Devices()
-        } else {
-            manifest = try elf.manifest()
-        }
+        let manifest = try abi.manifest(of: elf)
 
         let modules = moduleTypes.map { $0.init() }
         var requestedMemory = Options.defaultMemoryMiB << 20
@@ -70,7 +64,7 @@ public enum Tender {
                 continue
             }
             var claimed = false
-            let moduleOption = abi == .v0 ? Options.v0Synonym(option) : option
+            let moduleOption = abi.moduleOption(option)
             for module in modules where !claimed {
                 claimed = try module.handleOption(moduleOption, manifest: manifest)
             }
@@ -83,10 +77,9 @@ public enum Tender {
         let (requestedSize, adjusted) = try X86Layout.guestMemorySize(requested: requestedMemory, abi: abi)
         if adjusted { Diagnostics.warn("adjusting memory to \(requestedSize) bytes") }
         // A module may share a region with the guest above its memory (the
-        // net ring, when a net device is attached); the ABI has room for one
-        // (none before 0.6).
-        let reservations = abi == .v0 ? [] : zip(modules, moduleTypes).compactMap { module, type -> (String, UInt64)? in
-            let size = module.sharedRegionSize()
+        // net ring, when a net device is attached); the ABI has room for one.
+        let reservations = zip(modules, moduleTypes).compactMap { module, type -> (String, UInt64)? in
+            let size = abi.hasSharedRegion ? module.sharedRegionSize() : 0
             return size > 0 ? (type.name, size) : nil
         }
         guard reservations.count <= 1 else {
@@ -108,16 +101,12 @@ public enum Tender {
             setup.currentModule = type.name
             try module.setup(setup)
         }
-        if abi == .v0 {
-            // Its devices are there when given: the guest asks BLKINFO/NETINFO.
-            try BootInfo.writeV0(into: machine.memory, kernelEnd: plan.end,
-                                 cpuCycleFrequency: machine.cpuCycleFrequency, commandLine: commandLine)
-        } else {
-            try checkAllAttached(manifest)
-            try BootInfo.write(into: machine.memory, kernelEnd: plan.end, cpuCycleFrequency: machine.cpuCycleFrequency,
-                               manifest: manifest.encoded(), commandLine: commandLine,
-                               hostFeatures: setup.hostFeatures, netRing: setup.netRing)
-        }
+        // Before 0.6 devices are there when given: the guest asks BLKINFO/NETINFO.
+        if abi.declaresDevices { try checkAllAttached(manifest) }
+
+        try BootInfo.write(into: machine.memory, abi: abi, kernelEnd: plan.end, cpuCycleFrequency: machine.cpuCycleFrequency,
+                           manifest: manifest.encoded(), commandLine: commandLine,
+                           hostFeatures: setup.hostFeatures, netRing: setup.netRing)
 
         // Seal the syscall policy: from here on the tender can do only what
         // the modules said they would.

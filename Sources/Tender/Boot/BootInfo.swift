@@ -29,9 +29,13 @@ enum BootInfo {
         try memory.hostCopy(commandLine, to: X86Layout.V0.commandLineBase)
     }
 
-    static func write(into memory: GuestMemory, kernelEnd: UInt64, cpuCycleFrequency: UInt64,
+    static func write(into memory: GuestMemory, abi: ABIVersion = .v2, kernelEnd: UInt64, cpuCycleFrequency: UInt64,
                       manifest: [UInt8], commandLine: [UInt8], hostFeatures: UInt32 = 0,
                       netRing: GuestAddress = 0) throws(TenderError) {
+        if abi == .v0 {
+            return try writeV0(into: memory, kernelEnd: kernelEnd, cpuCycleFrequency: cpuCycleFrequency,
+                               commandLine: commandLine)
+        }
         let base = X86Layout.bootInfoBase
         let manifestAddress = base + UInt64(MemoryLayout<hvt_boot_info>.size)
         let commandLineAddress = manifestAddress + UInt64(manifest.count)

@@ -63,6 +63,28 @@ public enum ABIVersion: CaseIterable, Sendable {
         }
     }
 
+    /// The manifest of `elf`. Executables before 0.6 have none: they get
+    /// `Manifest.v0Devices()`, and one line on stderr says how they are run.
+    func manifest(of elf: ElfFile) throws(TenderError) -> Manifest {
+        guard self == .v0 else { return try elf.manifest() }
+        Diagnostics.warn("\(elf.name): no Solo5 notes: a pre-0.6 (ukvm/hvt 0.2-0.4) executable, run with that ABI (boot info at 0x5000, hypercalls 1-10, one block device --disk=, one net device --net=)")
+        return Manifest.v0Devices()
+    }
+
+    /// Whether the manifest lists what the guest needs (so every device in
+    /// it must be attached); before 0.6 devices are optional.
+    var declaresDevices: Bool { self != .v0 }
+
+    /// Whether a module may share a region with the guest (the net ring);
+    /// not before 0.6.
+    var hasSharedRegion: Bool { self != .v0 }
+
+    /// `option` as the modules read it: before 0.6, the old device options
+    /// and the modern ones name the single devices (`Options.v0Synonym`).
+    func moduleOption(_ option: String) -> String {
+        self == .v0 ? Options.v0Synonym(option) : option
+    }
+
     /// Whether a PT_LOAD with no file bytes is loaded (validated, counted in
     /// kernel_end and protected) or skipped.
     var loadsEmptySegments: Bool { self != .v2 }
