@@ -51,7 +51,6 @@ enum ElfTool {
                 Print the ABI target and version of BINARY as JSON.
             query-manifest BINARY:
                 Print the application manifest of BINARY as JSON.
-            --help, --version
 
         """
     }
