@@ -66,3 +66,6 @@ CHECK(offsetof(struct hvt_v0_hc_blkread, ret) == 24);
 CHECK(sizeof(struct hvt_v0_hc_netinfo) == 6);
 CHECK(offsetof(struct hvt_v0_hc_netread, ret) == 16);
 CHECK(HVT_V0_CMDLINE_BASE + HVT_V0_CMDLINE_SIZE <= 0x8000);
+CHECK(sizeof(struct hvt_v0_hc_blkread) == sizeof(struct hvt_v0_hc_blkwrite));
+CHECK(offsetof(struct hvt_v0_hc_blkread, data) == offsetof(struct hvt_v0_hc_blkwrite, data));
+CHECK(offsetof(struct hvt_v0_hc_blkread, len) == offsetof(struct hvt_v0_hc_blkwrite, len));

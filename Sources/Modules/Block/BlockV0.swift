@@ -11,26 +11,22 @@ extension BlockModule {
         try tender.registerHypercall(HVT_V0_HYPERCALL_BLKINFO) { address throws(TenderError) in
             try memory.store(info, at: address)
         }
-        /// The byte offset of `sector`, or nil past the device.
-        func offset(_ sector: UInt64) -> UInt64? {
-            let (offset, overflow) = sector.multipliedReportingOverflow(by: device.blockSize)
-            return overflow ? nil : offset
-        }
-        let writeResult = GuestAddress(MemoryLayout<hvt_v0_hc_blkwrite>.offset(of: \.ret)!)
-        try tender.registerHypercall(HVT_V0_HYPERCALL_BLKWRITE) { address throws(TenderError) in
-            let call = try memory.load(hvt_v0_hc_blkwrite.self, at: address)
-            let result = try offset(call.sector).map { offset throws(TenderError) in
-                try device.write(call.data, length: call.len, offset: offset, in: memory)
-            } ?? SOLO5_R_EINVAL
-            try memory.store(Int32(result == SOLO5_R_OK ? 0 : -1), at: address &+ writeResult)
-        }
-        let readResult = GuestAddress(MemoryLayout<hvt_v0_hc_blkread>.offset(of: \.ret)!)
-        try tender.registerHypercall(HVT_V0_HYPERCALL_BLKREAD) { address throws(TenderError) in
-            let call = try memory.load(hvt_v0_hc_blkread.self, at: address)
-            let result = try offset(call.sector).map { offset throws(TenderError) in
-                try device.read(call.data, length: call.len, offset: offset, in: memory)
-            } ?? SOLO5_R_EINVAL
-            try memory.store(Int32(result == SOLO5_R_OK ? 0 : -1), at: address &+ readResult)
+        // BLKWRITE and BLKREAD take the same structure (layout_checks.c).
+        typealias Transfer = (GuestAddress, UInt64, UInt64) throws(TenderError) -> solo5_result_t
+        let transfers: [(hvt_v0_hypercall, Transfer)] = [
+            (HVT_V0_HYPERCALL_BLKWRITE, { data, length, offset throws(TenderError) in
+                try device.write(data, length: length, offset: offset, in: memory) }),
+            (HVT_V0_HYPERCALL_BLKREAD, { data, length, offset throws(TenderError) in
+                try device.read(data, length: length, offset: offset, in: memory) }),
+        ]
+        let resultOffset = GuestAddress(MemoryLayout<hvt_v0_hc_blkwrite>.offset(of: \.ret)!)
+        for (number, transfer) in transfers {
+            try tender.registerHypercall(number) { address throws(TenderError) in
+                let call = try memory.load(hvt_v0_hc_blkwrite.self, at: address)
+                let (offset, overflow) = call.sector.multipliedReportingOverflow(by: device.blockSize)
+                let result = overflow ? SOLO5_R_EINVAL : try transfer(call.data, call.len, offset)
+                try memory.store(Int32(result == SOLO5_R_OK ? 0 : -1), at: address &+ resultOffset)
+            }
         }
     }
 }
