@@ -110,16 +110,18 @@ public enum ABIVersion: CaseIterable, Sendable {
     }
 
     /// Whether `elf`, which has no PT_NOTE at all, is laid out as Solo5
-    /// 0.2-0.4 linked executables: nothing but PT_LOADs and GNU markers (no
-    /// PT_INTERP, PT_TLS or PT_DYNAMIC, which 0.6+ executables or other
-    /// programs have), and the lowest PT_LOAD is executable code starting
-    /// exactly at 0x100000 with the entry point in it. Every 0.6+ executable
-    /// has PT_NOTEs (the ABI and manifest notes its toolchain always
-    /// writes), so none is taken for an old one, broken or not.
+    /// 0.2-0.4 linked executables: nothing but PT_LOADs, GNU markers and a
+    /// PT_TLS (which a unikernel's own linker script, IncludeOS's, may
+    /// produce; the guest alone uses it) -- no PT_INTERP or PT_DYNAMIC,
+    /// which 0.6.5+ executables or other programs have -- and the lowest
+    /// PT_LOAD is executable code starting exactly at 0x100000 with the
+    /// entry point in it. Every 0.6+ executable has PT_NOTEs (the ABI and
+    /// manifest notes its toolchain always writes), so none is taken for an
+    /// old one, broken or not.
     static func isPre06Layout(_ elf: ElfFile) -> Bool {
         let gnuMarkers: ClosedRange<UInt32> = 0x6474_e550...0x6474_e553  // EH_FRAME, STACK, RELRO, PROPERTY
-        guard elf.programHeaders.allSatisfy({ $0.p_type == UInt32(PT_LOAD) || $0.p_type == UInt32(PT_NULL)
-                                               || gnuMarkers.contains($0.p_type) }),
+        let allowed = [UInt32(PT_LOAD), UInt32(PT_NULL), UInt32(PT_TLS)]
+        guard elf.programHeaders.allSatisfy({ allowed.contains($0.p_type) || gnuMarkers.contains($0.p_type) }),
               let first = elf.programHeaders.filter({ $0.p_type == UInt32(PT_LOAD) }).min(by: { $0.p_vaddr < $1.p_vaddr })
         else { return false }
         let entry = elf.header.e_entry
