@@ -57,12 +57,21 @@ final class NetRing {
     private let readyFlag = UnsafeMutablePointer<UInt32>.allocate(capacity: 1)
     private var thread = pthread_t()
 
-    /// Pause iterations the thread polls the ring for before it sleeps.
-    /// The reference's 4096 gave ~25% fewer pings/s in a flood here: the
-    /// thread fell asleep between pings and each one then needed a kick.
-    /// With one usable CPU, spinning only takes it from the vCPU (a 3000-ping
-    /// flood took 37 s instead of 3 s in a one-CPU VM), so it sleeps at once.
-    private let spinIterations = clinux_usable_cpus() > 1 ? 65536 : 0
+    /// How long the thread polls the ring before it sleeps, when it polls
+    /// at all. Bounded by time, read from the vDSO clock, not by a count of
+    /// pauses, whose cost varies ~10x across CPUs.
+    static let spinWindow: UInt64 = 20_000  // ns
+    /// A sleep the guest ends sooner than this (ns) says it submits in quick
+    /// succession: the next wait polls first.
+    static let quickWake: UInt64 = 50_000
+    /// Whether the next wait polls before it sleeps. A poll that finds
+    /// nothing turns polling off until a sleep ends quickly again: when the
+    /// thread shares a CPU with the vCPU thread, the guest cannot submit
+    /// while it polls, so it polls at most once in vain (a pause count of
+    /// 65536, ~1.35 ms here, made a ping flood 2-3x slower than the
+    /// reference on a busy host). With one usable CPU it never polls.
+    private var polling = false
+    private let mayPoll = clinux_usable_cpus() > 1
 
     static let size = UInt64(MemoryLayout<hvt_ring>.size)
     private static let ringSize = UInt32(HVT_RING_SIZE)
@@ -118,6 +127,7 @@ final class NetRing {
             SeccompRule("rt_sigprocmask", [.equals(0, UInt64(SIG_BLOCK))],
                         reason: "the ring thread blocks signals as it ends (glibc)"),
             SeccompRule("exit", reason: "the ring thread ends"),
+            SeccompRule("clock_gettime", reason: "the ring thread times its polls (normally answered by the vDSO)"),
         ]
     }
 
@@ -139,27 +149,39 @@ final class NetRing {
 
     private func serve() throws(TenderError) {
         while true {
-            var pending = false
-            for _ in 0..<spinIterations {
-                if try memory.loadAcquire(entTail) != entHead { pending = true; break }
-                if stopping { break }
-                clinux_cpu_relax()
-            }
-            if !pending {
+            if try !pollRing() {
                 if stopping { return try process() }
                 // Ask for a kick, then look again: the guest may have
                 // submitted before it could see the request.
                 try memory.storeRelaxed(1, at: needsKick)
                 memory.fullBarrier()
                 if try memory.loadAcquire(entTail) == entHead && !stopping {
+                    let asleep = monotonicNanoseconds()
                     var count: UInt64 = 0
                     let n = withUnsafeMutableBytes(of: &count) { read(kick.rawValue, $0.baseAddress, 8) }
                     if n < 0 && errno != EINTR { throw .system("Fatal error when waiting for a ring kick") }
+                    polling = mayPoll && monotonicNanoseconds() &- asleep < NetRing.quickWake
                 }
                 try memory.storeRelaxed(0, at: needsKick)
             }
             try process()
         }
+    }
+
+    /// Polls the ring for a submission for up to `spinWindow` if polling is
+    /// on; true if one came.
+    private func pollRing() throws(TenderError) -> Bool {
+        guard polling else { return false }
+        let start = monotonicNanoseconds()
+        repeat {
+            // ~1 us of pauses between two reads of the clock.
+            for _ in 0..<32 {
+                if try memory.loadAcquire(entTail) != entHead { return true }
+                clinux_cpu_relax()
+            }
+        } while !stopping && monotonicNanoseconds() &- start < NetRing.spinWindow
+        polling = false
+        return false
     }
 
     /// Serves every entry submitted so far.
@@ -218,3 +240,10 @@ final class NetRing {
     }
 }
 
+
+/// CLOCK_MONOTONIC in nanoseconds (the vDSO: no system call).
+private func monotonicNanoseconds() -> UInt64 {
+    var now = timespec()
+    clock_gettime(CLOCK_MONOTONIC, &now)
+    return UInt64(now.tv_sec) &* 1_000_000_000 &+ UInt64(now.tv_nsec)
+}
