@@ -27,7 +27,9 @@ let package = Package(
         .target(name: "Tender", dependencies: ["HvtABI", "CLinux", "CLibELF", "CSeccomp"]),
         .target(name: "Console", dependencies: ["Tender", "HvtABI"], path: "Sources/Modules/Console"),
         .target(name: "Block", dependencies: ["Tender", "HvtABI"], path: "Sources/Modules/Block"),
-        .target(name: "Net", dependencies: ["Tender", "HvtABI", "CLinux"], path: "Sources/Modules/Net"),
+        .target(name: "Net", dependencies: ["Tender", "HvtABI", "CNet"], path: "Sources/Modules/Net"),
+        // The net module's C helpers (TAP ioctls, the ring thread's spin hint).
+        .target(name: "CNet", path: "Sources/Modules/CNet"),
 
         .executableTarget(name: "solo5-hvt", dependencies: ["Tender", "Console", "Block", "Net"],
                           linkerSettings: staticExecutable),
@@ -40,7 +42,7 @@ let package = Package(
                           path: "Tests/TestModuleTender", linkerSettings: staticExecutable),
         // Opens a TAP interface and execs a tender with the descriptor, for
         // the tests of `--net:NAME=@NN`.
-        .executableTarget(name: "tapfd", dependencies: ["CLinux"], path: "Tests/TapFD"),
+        .executableTarget(name: "tapfd", dependencies: ["CNet"], path: "Tests/TapFD"),
         // solo5-hvt-debug: solo5-hvt plus core dumps and a gdb stub.
         .target(name: "Dumpcore", dependencies: ["Tender", "CLinux"], path: "Sources/Modules/Dumpcore"),
         .target(name: "GDB", dependencies: ["Tender", "CLinux"], path: "Sources/Modules/GDB"),

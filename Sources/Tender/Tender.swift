@@ -76,16 +76,14 @@ public enum Tender {
 
         let (requestedSize, adjusted) = try X86Layout.guestMemorySize(requested: requestedMemory, abi: abi)
         if adjusted { Diagnostics.warn("adjusting memory to \(requestedSize) bytes") }
-        // A module may share a region with the guest above its memory (the
-        // net ring, when a net device is attached); the ABI has room for one.
-        let reservations = zip(modules, moduleTypes).compactMap { module, type -> (String, UInt64)? in
-            let size = abi.hasSharedRegion ? module.sharedRegionSize() : 0
-            return size > 0 ? (type.name, size) : nil
-        }
-        guard reservations.count <= 1 else {
-            throw TenderError("Modules `\(reservations[0].0)' and `\(reservations[1].0)' both reserve shared memory")
-        }
-        let layout = try X86Layout.reserving(reservations.first?.1 ?? 0, above: requestedSize)
+        // Modules may share regions with the guest above its memory (the net
+        // ring, when a net device is attached): stacked, one per module, in
+        // ABIs that have them. (A plain loop: an array of the sizes costs a
+        // metadata lookup at start-up.)
+        func regionSize(_ module: any TenderModule) -> UInt64 { abi.hasSharedRegion ? module.sharedRegionSize() : 0 }
+        var regionsSize: UInt64 = 0
+        for module in modules { regionsSize += SharedRegion.footprint(regionSize(module)) }
+        let layout = try X86Layout.reserving(regionsSize, above: requestedSize)
         // The executable must fit in the guest's own memory, below the region.
         let plan = try LoadPlan.make(for: elf, abi: abi, memorySize: layout.guest, minimumBase: X86Layout.guestMinBase)
         let machine = try Machine(guestSize: layout.guest, mappedSize: layout.mapped,
@@ -95,10 +93,16 @@ public enum Tender {
         try machine.setUpVCPU(entry: plan.entry, abi: abi)
 
         let setup = ModuleSetup(machine: machine, manifest: manifest, abi: abi, hypercalls: HypercallTable(abi: abi),
-                                waitset: try Waitset(),
-                                region: layout.region.map { (reservations[0].0, $0) })
+                                waitset: try Waitset())
+        var regionAddress = layout.region ?? 0
         for (module, type) in zip(modules, moduleTypes) {
             setup.currentModule = type.name
+            setup.currentRegion = nil
+            let size = regionSize(module)
+            if size > 0 {
+                setup.currentRegion = try SharedRegion(memory: machine.memory, address: regionAddress, size: size)
+                regionAddress += SharedRegion.footprint(size)
+            }
             try module.setup(setup)
         }
         // Before 0.6 devices are there when given: the guest asks BLKINFO/NETINFO.
@@ -106,7 +110,7 @@ public enum Tender {
 
         try BootInfo.write(into: machine.memory, abi: abi, kernelEnd: plan.end, cpuCycleFrequency: machine.cpuCycleFrequency,
                            manifest: manifest.encoded(), commandLine: commandLine,
-                           hostFeatures: setup.hostFeatures, netRing: setup.netRing)
+                           offers: setup.bootInfo)
 
         // Seal the syscall policy: from here on the tender can do only what
         // the modules said they would.

@@ -5,7 +5,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
-import CLinux
+import CNet
 
 func fail(_ message: String) -> Never {
     let text = "tapfd: \(message)\n"
@@ -21,7 +21,7 @@ let interface = arguments[1]
 let fd = open("/dev/net/tun", O_RDWR)
 guard fd >= 0 else { fail("open /dev/net/tun: \(String(cString: strerror(errno)))") }
 var attached = [CChar](repeating: 0, count: Int(IFNAMSIZ))
-guard clinux_tun_set_iff(fd, interface, Int16(IFF_TAP | IFF_NO_PI), &attached) == 0 else {
+guard cnet_tun_set_iff(fd, interface, Int16(IFF_TAP | IFF_NO_PI), &attached) == 0 else {
     fail("TUNSETIFF \(interface): \(String(cString: strerror(errno)))")
 }
 

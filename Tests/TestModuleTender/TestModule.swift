@@ -14,6 +14,9 @@ import Tender
 ///   --test:syscall=open:PATH  on BLOCK_WRITE, open(PATH, O_CREAT) — outside the policy
 ///   --test:syscall=write-null on BLOCK_WRITE, write to /dev/null (opened at setup)
 ///                             — an allowed syscall on a descriptor no rule names
+///   --test:region=BYTES       share a region of BYTES with the guest; at setup,
+///                             store and load back its first word and print
+///                             "test: region at ADDRESS, BYTES bytes, word W"
 ///
 /// It serves NET_WRITE (no Net module here): it checks the guest's buffer and
 /// prints "test: net_write N bytes".
@@ -25,6 +28,7 @@ final class TestModule: TenderModule {
     private var claimPuts = false
     private var ready = false
     private var syscall: String?
+    private var regionSize: UInt64 = 0
 
     init() {}
 
@@ -35,6 +39,8 @@ final class TestModule: TenderModule {
             claimPuts = true
         } else if option == "--test:ready" {
             ready = true
+        } else if option.hasPrefix("--test:region="), let size = UInt64(option.dropFirst("--test:region=".count)) {
+            regionSize = size
         } else if option.hasPrefix("--test:syscall=") {
             syscall = String(option.dropFirst("--test:syscall=".count))
         } else {
@@ -43,8 +49,15 @@ final class TestModule: TenderModule {
         return true
     }
 
+    func sharedRegionSize() -> UInt64 { regionSize }
+
     func setup(_ tender: ModuleSetup) throws(TenderError) {
         let memory = tender.memory
+        if let region = tender.sharedRegion {
+            try region.storeRelease(0x7e57, at: 0)
+            let word = try region.loadAcquire(0)
+            Diagnostics.writeStandardError("test: region at 0x\(String(region.address, radix: 16)), \(region.size) bytes, word \(word)\n")
+        }
         try tender.registerHypercall(HVT_HYPERCALL_NET_WRITE) { address throws(TenderError) in
             var call = try memory.load(hvt_hc_net_write.self, at: address)
             let count = try memory.withBytes(at: call.data, count: call.len) { $0.count }

@@ -148,10 +148,11 @@ public final class NetModule: TenderModule {
         // uses the hypercalls (which work either way).
         if let region = tender.sharedRegion,
            let kick = tender.registerPortKick(port: UInt16(HVT_RING_KICK_PIO_BASE)) {
-            let ring = NetRing(memory: memory, at: region, devices: table, kick: kick)
+            let ring = NetRing(memory: memory, region: region, devices: table, kick: kick)
             try ring.start()
             self.ring = ring
-            tender.offerRingIO(ring: region)
+            try tender.offerFeature(UInt32(HVT_FEATURE_RING_IO))
+            try tender.setBootInfoField(MemoryLayout<hvt_boot_info>.offset(of: \.net_ring)!, to: region.address)
             tender.registerHaltHook { _, _ in ring.stop() }
         }
     }

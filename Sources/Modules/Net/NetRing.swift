@@ -1,8 +1,9 @@
 #if canImport(Glibc)
 import Glibc
 #endif
-import CLinux
+import CNet
 import HvtABI
+import Synchronization
 import Tender
 
 /// Ring I/O (HVT_FEATURE_RING_IO): a host thread moves frames between the
@@ -30,31 +31,35 @@ import Tender
 ///   address in a hypercall does. No access ever leaves guest memory.
 ///
 /// The thread shares no Swift state with the vCPU thread: only guest memory
-/// (the ring through GuestMemory's atomic accessors), its stop flag, and the
-/// tap descriptors, which the NET_READ/NET_WRITE hypercalls also use (the
-/// kernel hands each frame to one reader). No locks.
+/// (the ring through its SharedRegion's atomic accessors), its stop flag,
+/// and the tap descriptors, which the NET_READ/NET_WRITE hypercalls also use
+/// (the kernel hands each frame to one reader). No locks.
 final class NetRing {
     private let memory: GuestMemory
+    private let ring: SharedRegion
     private let devices: DeviceTable<NetModule.Device>
     private let kick: FileDescriptor
 
-    // Guest-physical addresses of the ring's words.
-    private let entTail: GuestAddress
-    private let comHead: GuestAddress
-    private let entHeadWord: GuestAddress
-    private let comTailWord: GuestAddress
-    private let needsKick: GuestAddress
-    private let entries: GuestAddress
-    private let commits: GuestAddress
+    // Offsets of the ring's words in its region (struct hvt_ring).
+    private static let entTailOffset = offset(\.ent_tail)
+    private static let comHeadOffset = offset(\.com_head)
+    private static let entHeadOffset = offset(\.ent_head)
+    private static let comTailOffset = offset(\.com_tail)
+    private static let needsKickOffset = offset(\.needs_kick)
+    private static let entriesOffset = UInt64(HVT_RING_ENTRIES_OFFSET)
+    private static let commitsOffset = UInt64(HVT_RING_COMMITS_OFFSET)
+    private static func offset(_ field: PartialKeyPath<hvt_ring>) -> UInt64 {
+        UInt64(MemoryLayout<hvt_ring>.offset(of: field)!)
+    }
 
     /// The host's own indices: the truth, whatever the ring says.
     private var entHead: UInt32 = 0
     private var comTail: UInt32 = 0
 
-    /// Set (release) by the halt hook; the thread drains the ring and ends.
-    private let stopFlag = UnsafeMutablePointer<UInt32>.allocate(capacity: 1)
+    /// Set by the halt hook; the thread drains the ring and ends.
+    private let stopFlag = Atomic<Bool>(false)
     /// Set by the thread once it runs, before seccomp is sealed.
-    private let readyFlag = UnsafeMutablePointer<UInt32>.allocate(capacity: 1)
+    private let readyFlag = Atomic<Bool>(false)
     private var thread = pthread_t()
 
     /// How long the thread polls the ring before it sleeps, when it polls
@@ -71,26 +76,18 @@ final class NetRing {
     /// 65536, ~1.35 ms here, made a ping flood 2-3x slower than the
     /// reference on a busy host). With one usable CPU it never polls.
     private var polling = false
-    private let mayPoll = clinux_usable_cpus() > 1
+    private let mayPoll = cnet_usable_cpus() > 1
 
     static let size = UInt64(MemoryLayout<hvt_ring>.size)
     private static let ringSize = UInt32(HVT_RING_SIZE)
     private static let entryStride = UInt64(MemoryLayout<hvt_ring_entry>.stride)
     private static let commitStride = UInt64(MemoryLayout<hvt_ring_commit>.stride)
 
-    init(memory: GuestMemory, at ring: GuestAddress, devices: DeviceTable<NetModule.Device>, kick: FileDescriptor) {
+    init(memory: GuestMemory, region: SharedRegion, devices: DeviceTable<NetModule.Device>, kick: FileDescriptor) {
         self.memory = memory
+        self.ring = region
         self.devices = devices
         self.kick = kick
-        entTail = ring + GuestAddress(MemoryLayout<hvt_ring>.offset(of: \.ent_tail)!)
-        comHead = ring + GuestAddress(MemoryLayout<hvt_ring>.offset(of: \.com_head)!)
-        entHeadWord = ring + GuestAddress(MemoryLayout<hvt_ring>.offset(of: \.ent_head)!)
-        comTailWord = ring + GuestAddress(MemoryLayout<hvt_ring>.offset(of: \.com_tail)!)
-        needsKick = ring + GuestAddress(MemoryLayout<hvt_ring>.offset(of: \.needs_kick)!)
-        entries = ring + GuestAddress(HVT_RING_ENTRIES_OFFSET)
-        commits = ring + GuestAddress(HVT_RING_COMMITS_OFFSET)
-        stopFlag.initialize(to: 0)
-        readyFlag.initialize(to: 0)
     }
 
     /// Starts the thread and waits until it runs (its start-up system calls
@@ -106,13 +103,13 @@ final class NetRing {
             Unmanaged<NetRing>.fromOpaque(context).release()
             throw .system("pthread_create() failed", errno: Errno(rc))
         }
-        while clinux_flag_get(readyFlag) == 0 { sched_yield() }
+        while !readyFlag.load(ordering: .acquiring) { sched_yield() }
     }
 
     /// The halt hook: lets the thread send what the guest submitted before
     /// it halted, then waits for it to end.
     func stop() {
-        clinux_flag_set(stopFlag, 1)
+        stopFlag.store(true, ordering: .releasing)
         var one: UInt64 = 1
         _ = withUnsafeBytes(of: &one) { write(kick.rawValue, $0.baseAddress, 8) }
         pthread_join(thread, nil)
@@ -131,14 +128,14 @@ final class NetRing {
         ]
     }
 
-    private var stopping: Bool { clinux_flag_get(stopFlag) != 0 }
+    private var stopping: Bool { stopFlag.load(ordering: .acquiring) }
 
     private func run() {
         // A first allocation here gives this thread its malloc arena now,
         // while mmap and mprotect are still allowed.
         let warm = UnsafeMutableRawPointer.allocate(byteCount: 64, alignment: 8)
         warm.deallocate()
-        clinux_flag_set(readyFlag, 1)
+        readyFlag.store(true, ordering: .releasing)
         do {
             try serve()
         } catch {
@@ -153,16 +150,16 @@ final class NetRing {
                 if stopping { return try process() }
                 // Ask for a kick, then look again: the guest may have
                 // submitted before it could see the request.
-                try memory.storeRelaxed(1, at: needsKick)
-                memory.fullBarrier()
-                if try memory.loadAcquire(entTail) == entHead && !stopping {
+                try ring.storeRelaxed(1, at: NetRing.needsKickOffset)
+                ring.fullBarrier()
+                if try ring.loadAcquire(NetRing.entTailOffset) == entHead && !stopping {
                     let asleep = monotonicNanoseconds()
                     var count: UInt64 = 0
                     let n = withUnsafeMutableBytes(of: &count) { read(kick.rawValue, $0.baseAddress, 8) }
                     if n < 0 && errno != EINTR { throw .system("Fatal error when waiting for a ring kick") }
                     polling = mayPoll && monotonicNanoseconds() &- asleep < NetRing.quickWake
                 }
-                try memory.storeRelaxed(0, at: needsKick)
+                try ring.storeRelaxed(0, at: NetRing.needsKickOffset)
             }
             try process()
         }
@@ -176,8 +173,8 @@ final class NetRing {
         repeat {
             // ~1 us of pauses between two reads of the clock.
             for _ in 0..<32 {
-                if try memory.loadAcquire(entTail) != entHead { return true }
-                clinux_cpu_relax()
+                if try ring.loadAcquire(NetRing.entTailOffset) != entHead { return true }
+                cnet_cpu_relax()
             }
         } while !stopping && monotonicNanoseconds() &- start < NetRing.spinWindow
         polling = false
@@ -186,7 +183,7 @@ final class NetRing {
 
     /// Serves every entry submitted so far.
     private func process() throws(TenderError) {
-        let tail = try memory.loadAcquire(entTail)
+        let tail = try ring.loadAcquire(NetRing.entTailOffset)
         let submitted = tail &- entHead
         guard submitted <= NetRing.ringSize else {
             throw TenderError("guest's ent_tail \(tail) is \(Int32(bitPattern: submitted)) entries from ent_head "
@@ -194,13 +191,13 @@ final class NetRing {
         }
         var published = entHead
         while entHead != tail {
-            let slot = entries + UInt64(entHead & UInt32(HVT_RING_MASK)) * NetRing.entryStride
+            let slot = NetRing.entriesOffset + UInt64(entHead & UInt32(HVT_RING_MASK)) * NetRing.entryStride
             // One load of each field: the guest may be rewriting them.
-            let operation = try memory.loadRelaxed(slot)
-            let handle = try memory.loadRelaxed(slot + 4)
-            let data = try memory.loadRelaxed64(slot + 8)
-            let length = try memory.loadRelaxed(slot + 16)
-            let id = try memory.loadRelaxed(slot + 20)
+            let operation = try ring.loadRelaxed(slot)
+            let handle = try ring.loadRelaxed(slot + 4)
+            let data = try ring.loadRelaxed64(slot + 8)
+            let length = try ring.loadRelaxed(slot + 16)
+            let id = try ring.loadRelaxed(slot + 20)
 
             switch operation {
             case UInt32(HVT_RING_NET_WRITE):
@@ -213,7 +210,7 @@ final class NetRing {
                 // The length fits: it is at most the guest's 32-bit capacity.
                 try commit(id: id, result: result, length: UInt32(truncatingIfNeeded: received))
                 entHead &+= 1
-                try memory.storeRelease(entHead, at: entHeadWord)
+                try ring.storeRelease(entHead, at: NetRing.entHeadOffset)
                 published = entHead
             default:
                 // Unknown: consumed, nothing done (no commit to report it in).
@@ -222,21 +219,21 @@ final class NetRing {
         }
         // Writes: one release of ent_head for the batch, after every frame
         // was handed to the kernel, so the guest may reuse their buffers.
-        if published != entHead { try memory.storeRelease(entHead, at: entHeadWord) }
+        if published != entHead { try ring.storeRelease(entHead, at: NetRing.entHeadOffset) }
     }
 
     /// Posts a commit for a NET_READ.
     private func commit(id: UInt32, result: solo5_result_t, length: UInt32) throws(TenderError) {
-        let head = try memory.loadAcquire(comHead)
+        let head = try ring.loadAcquire(NetRing.comHeadOffset)
         guard comTail &- head < NetRing.ringSize else {
             throw TenderError("guest's com_head \(head) leaves no free commit slot (com_tail \(comTail))")
         }
-        let slot = commits + UInt64(comTail & UInt32(HVT_RING_MASK)) * NetRing.commitStride
-        try memory.storeRelaxed(id, at: slot)
-        try memory.storeRelaxed(UInt32(bitPattern: Int32(result.rawValue)), at: slot + 4)
-        try memory.storeRelaxed(length, at: slot + 8)
+        let slot = NetRing.commitsOffset + UInt64(comTail & UInt32(HVT_RING_MASK)) * NetRing.commitStride
+        try ring.storeRelaxed(id, at: slot)
+        try ring.storeRelaxed(UInt32(bitPattern: Int32(result.rawValue)), at: slot + 4)
+        try ring.storeRelaxed(length, at: slot + 8)
         comTail &+= 1
-        try memory.storeRelease(comTail, at: comTailWord)
+        try ring.storeRelease(comTail, at: NetRing.comTailOffset)
     }
 }
 

@@ -1,7 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
-import CLinux
+import CNet
 import Tender
 
 /// Opening a Linux TAP interface for the net module.
@@ -34,7 +34,7 @@ enum TapAttach {
         // The interface must exist and be up: opening /dev/net/tun with a
         // name that does not exist would create it.
         var flags: Int16 = 0
-        guard clinux_if_flags(socket.rawValue, interface, &flags) == 0 else {
+        guard cnet_if_flags(socket.rawValue, interface, &flags) == 0 else {
             let code = Errno.current
             return .failure(code.rawValue == ENODEV ? Errno(ENOENT) : code)
         }
@@ -48,7 +48,7 @@ enum TapAttach {
         case .failure(let code): return .failure(code)
         }
         var attachedName = [CChar](repeating: 0, count: Int(IFNAMSIZ))
-        guard clinux_tun_set_iff(descriptor.rawValue, interface, Int16(IFF_TAP | IFF_NO_PI), &attachedName) == 0 else {
+        guard cnet_tun_set_iff(descriptor.rawValue, interface, Int16(IFF_TAP | IFF_NO_PI), &attachedName) == 0 else {
             let code = Errno.current
             descriptor.close()
             return .failure(code)
@@ -60,7 +60,7 @@ enum TapAttach {
         }
 
         var mtu: Int32 = 0
-        guard clinux_if_mtu(socket.rawValue, interface, &mtu) == 0 else {
+        guard cnet_if_mtu(socket.rawValue, interface, &mtu) == 0 else {
             let code = Errno.current
             descriptor.close()
             return .failure(code)
@@ -81,7 +81,7 @@ enum TapAttach {
 
         // Ask the interface behind a tun/tap descriptor for its MTU.
         var name = [CChar](repeating: 0, count: Int(IFNAMSIZ))
-        guard clinux_tun_get_iff(number, &name) == 0 else {
+        guard cnet_tun_get_iff(number, &name) == 0 else {
             return .success(Attached(descriptor: descriptor, mtu: defaultMTU))
         }
         guard case .success(let socket) = querySocket() else {
@@ -90,7 +90,7 @@ enum TapAttach {
         defer { socket.close() }
         let interface = interfaceName(name)
         var mtu: Int32 = 0
-        if clinux_if_mtu(socket.rawValue, interface, &mtu) != 0 { mtu = defaultMTU }
+        if cnet_if_mtu(socket.rawValue, interface, &mtu) != 0 { mtu = defaultMTU }
         disableOffloads(interface, socket: socket)
         return .success(Attached(descriptor: descriptor, mtu: mtu))
     }
@@ -109,7 +109,7 @@ enum TapAttach {
     /// kernel would otherwise hand us aggregated frames larger than the MTU.
     private static func disableOffloads(_ interface: String, socket: FileDescriptor) {
         for command in [UInt32(ETHTOOL_SGRO), UInt32(ETHTOOL_SGSO)] {
-            _ = clinux_if_ethtool_set(socket.rawValue, interface, command, 0)
+            _ = cnet_if_ethtool_set(socket.rawValue, interface, command, 0)
         }
     }
 

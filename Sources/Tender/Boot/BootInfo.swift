@@ -29,9 +29,46 @@ enum BootInfo {
         try memory.hostCopy(commandLine, to: X86Layout.V0.commandLineBase)
     }
 
+    /// What modules offer in the boot info: HVT_FEATURE_* bits in
+    /// `host_features`, and the 64-bit fields past the features words that
+    /// go with them (the net ring's address). Each bit and field is offered
+    /// once; the core's fields cannot be. No allocation: it is filled in at
+    /// every boot with a net device.
+    struct Offers {
+        private(set) var features: UInt32 = 0
+        /// The boot info as modules filled it in (their fields only).
+        private(set) var fields = hvt_boot_info()
+        /// Bit i: the 64-bit field at byte offset 8 * i is taken.
+        private var taken: UInt64 = 0
+
+        /// Module fields start past the core's fields and the features words.
+        static let firstField = MemoryLayout<hvt_boot_info>.offset(of: \hvt_boot_info.guest_features)! + 4
+
+        mutating func offer(_ feature: UInt32, by module: String) throws(TenderError) {
+            guard feature != 0, feature & (feature &- 1) == 0 else {
+                throw TenderError("Module `\(module)' offers an invalid feature \(hex(UInt64(feature)))")
+            }
+            guard features & feature == 0 else {
+                throw TenderError("Module `\(module)' offers feature \(hex(UInt64(feature))), already offered")
+            }
+            features |= feature
+        }
+
+        mutating func set(field offset: Int, to value: UInt64, by module: String) throws(TenderError) {
+            guard offset >= Offers.firstField, offset % 8 == 0, offset + 8 <= MemoryLayout<hvt_boot_info>.size else {
+                throw TenderError("Module `\(module)' sets boot info offset \(offset), not a field of its own")
+            }
+            let bit: UInt64 = 1 << (offset / 8)
+            guard taken & bit == 0 else {
+                throw TenderError("Module `\(module)' sets boot info offset \(offset), already set")
+            }
+            taken |= bit
+            withUnsafeMutableBytes(of: &fields) { $0.storeBytes(of: value, toByteOffset: offset, as: UInt64.self) }
+        }
+    }
+
     static func write(into memory: GuestMemory, abi: ABIVersion = .v2, kernelEnd: UInt64, cpuCycleFrequency: UInt64,
-                      manifest: [UInt8], commandLine: [UInt8], hostFeatures: UInt32 = 0,
-                      netRing: GuestAddress = 0) throws(TenderError) {
+                      manifest: [UInt8], commandLine: [UInt8], offers: Offers = Offers()) throws(TenderError) {
         if abi == .v0 {
             return try writeV0(into: memory, kernelEnd: kernelEnd, cpuCycleFrequency: cpuCycleFrequency,
                                commandLine: commandLine)
@@ -39,17 +76,16 @@ enum BootInfo {
         let base = X86Layout.bootInfoBase
         let manifestAddress = base + UInt64(MemoryLayout<hvt_boot_info>.size)
         let commandLineAddress = manifestAddress + UInt64(manifest.count)
-        var info = hvt_boot_info()
+        var info = offers.fields
         info.mem_size = memory.size
         info.kernel_end = kernelEnd
         info.cpu_cycle_freq = cpuCycleFrequency
         info.cmdline = commandLineAddress
         info.mft = manifestAddress
-        // Ring I/O (HVT_FEATURE_RING_IO) when the net module offers it. The
-        // boot info page is read-only to the guest, so guest_features stays
-        // zero: a guest accepts the feature by using the ring.
-        info.host_features = hostFeatures
-        info.net_ring = netRing
+        // Features modules offer (ring I/O by the net module). The boot info
+        // page is read-only to the guest, so guest_features stays zero: a
+        // guest accepts a feature by using it.
+        info.host_features = offers.features
         try memory.hostStore(info, at: base)
         try memory.hostCopy(manifest, to: manifestAddress)
         try memory.hostCopy(commandLine, to: commandLineAddress)

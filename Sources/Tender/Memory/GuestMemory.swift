@@ -1,7 +1,6 @@
 #if canImport(Glibc)
 import Glibc
 #endif
-import CLinux
 
 /// A guest-physical address.
 public typealias GuestAddress = UInt64
@@ -32,11 +31,11 @@ public enum GuestAccess { case read, write }
 /// guest's memory, without overflow, and allowed by the access map. No host
 /// pointer outlives the closure it is lent to.
 ///
-/// The mapping may be larger than the guest's memory: a region at the top
-/// (the net ring) is shared with the guest but outside its `mem_size`.
-/// Addresses a guest hands over are checked against `size`, so they never
-/// reach that region; the tender reaches it through the atomic accessors
-/// at the end, with addresses of its own.
+/// The mapping may be larger than the guest's memory: modules' regions at
+/// the top (the net ring) are shared with the guest but outside its
+/// `mem_size`. Addresses a guest hands over are checked against `size`, so
+/// they never reach those regions; the tender reaches them through
+/// `SharedRegion`'s atomic accessors, at offsets of its own.
 public final class GuestMemory {
     /// The guest's memory (boot info `mem_size`): what guest-supplied
     /// addresses are checked against.
@@ -155,57 +154,4 @@ public final class GuestMemory {
         }
         if prot == PROT_NONE { hostNoAccess.append(address..<address + count) }
     }
-
-    // MARK: Words shared with a running guest (the net ring)
-    //
-    // The tender's I/O thread and the guest use these words concurrently.
-    // The addresses are the tender's own (a ring base plus a field offset),
-    // checked against the whole mapping and for 4-byte alignment, so an
-    // access is always one aligned atomic instruction inside the mapping.
-
-    @usableFromInline @inline(__always)
-    func sharedWord(_ address: GuestAddress, count: UInt64) throws(TenderError) -> UnsafeMutableRawPointer {
-        let (end, overflow) = address.addingReportingOverflow(count)
-        guard !overflow, end <= mappedSize, address % count == 0 else {
-            throw TenderError("Invalid shared access: gpa=\(hex(address)), sz=\(count)")
-        }
-        return base + Int(address)
-    }
-
-    /// Loads a 32-bit word with acquire ordering: later loads see what the
-    /// guest wrote before it stored this word (with release ordering).
-    @inlinable @inline(__always)
-    public func loadAcquire(_ address: GuestAddress) throws(TenderError) -> UInt32 {
-        clinux_load_acquire32(try sharedWord(address, count: 4))
-    }
-
-    /// Loads a 32-bit word once (no ordering): a snapshot of a word the
-    /// guest may be rewriting.
-    @inlinable @inline(__always)
-    public func loadRelaxed(_ address: GuestAddress) throws(TenderError) -> UInt32 {
-        clinux_load_relaxed32(try sharedWord(address, count: 4))
-    }
-
-    /// Loads an aligned 64-bit word once (no ordering).
-    @inlinable @inline(__always)
-    public func loadRelaxed64(_ address: GuestAddress) throws(TenderError) -> UInt64 {
-        clinux_load_relaxed64(try sharedWord(address, count: 8))
-    }
-
-    /// Stores a 32-bit word with release ordering: the guest, loading it
-    /// with acquire ordering, sees every earlier store of ours.
-    @inlinable @inline(__always)
-    public func storeRelease(_ value: UInt32, at address: GuestAddress) throws(TenderError) {
-        clinux_store_release32(try sharedWord(address, count: 4), value)
-    }
-
-    /// Stores a 32-bit word (no ordering).
-    @inlinable @inline(__always)
-    public func storeRelaxed(_ value: UInt32, at address: GuestAddress) throws(TenderError) {
-        clinux_store_relaxed32(try sharedWord(address, count: 4), value)
-    }
-
-    /// A full barrier: our earlier stores are visible before our later loads.
-    @inlinable @inline(__always)
-    public func fullBarrier() { clinux_fence() }
 }

@@ -49,9 +49,11 @@ public protocol TenderModule: AnyObject {
     func handleOption(_ option: String, manifest: Manifest) throws(TenderError) -> Bool
 
     /// Bytes of memory this module shares with the guest outside the
-    /// guest's `mem_size` (e.g. the net ring), 0 for none. Asked once the
-    /// options are handled, before guest memory exists; the region sits at
-    /// the top of guest memory and `ModuleSetup.sharedRegion` says where.
+    /// guest's `mem_size` (e.g. the net ring), 0 for none. Asked after the
+    /// options are handled (the same answer each time), before guest memory
+    /// exists and again at setup; each module's
+    /// region sits above the guest's memory and `ModuleSetup.sharedRegion`
+    /// hands it over.
     func sharedRegionSize() -> UInt64
 
     /// Attaches devices and registers hypercalls, poll descriptors and halt
@@ -87,31 +89,23 @@ public final class ModuleSetup {
     var hooks = RunHooks()
     private var debugHookOwner = ""
     var currentModule = ""
-    /// The module that reserved a shared region, and where it is.
-    let regionOwner: String?
-    let region: GuestAddress?
-    /// Boot info: the features offered and the ring's address.
-    private(set) var hostFeatures: UInt32 = 0
-    private(set) var netRing: GuestAddress = 0
+    /// The module being set up's shared region, if it asked for one.
+    var currentRegion: SharedRegion?
+    /// Boot info contributed by modules: feature bits and fields.
+    private(set) var bootInfo = BootInfo.Offers()
 
-    init(machine: Machine, manifest: Manifest, abi: ABIVersion, hypercalls: HypercallTable, waitset: Waitset,
-         region: (owner: String, address: GuestAddress)?) {
+    init(machine: Machine, manifest: Manifest, abi: ABIVersion, hypercalls: HypercallTable, waitset: Waitset) {
         self.machine = machine
         self.abi = abi
         self.memory = machine.memory
         self.manifest = manifest
         self.hypercalls = hypercalls
         self.waitset = waitset
-        self.regionOwner = region?.owner
-        self.region = region?.address
     }
 
-    /// Where this module's shared region (`sharedRegionSize()` bytes,
-    /// zero-filled) starts, or nil when it asked for none or there was no
-    /// room for it.
-    public var sharedRegion: GuestAddress? {
-        regionOwner == currentModule ? region : nil
-    }
+    /// This module's shared region (`sharedRegionSize()` bytes,
+    /// zero-filled), or nil when it asked for none.
+    public var sharedRegion: SharedRegion? { currentRegion }
 
     /// Makes a 4-byte guest `outl` to `port` signal a new eventfd inside KVM
     /// (KVM_IOEVENTFD): no exit reaches the tender. Returns the eventfd, or
@@ -132,10 +126,17 @@ public final class ModuleSetup {
         return descriptor
     }
 
-    /// Offers HVT_FEATURE_RING_IO in the boot info, with the ring at `ring`.
-    public func offerRingIO(ring: GuestAddress) {
-        hostFeatures |= UInt32(HVT_FEATURE_RING_IO)
-        netRing = ring
+    /// Offers `feature` (an HVT_FEATURE_* bit) in the boot info's
+    /// `host_features`. A bit can be offered by one module only.
+    public func offerFeature(_ feature: UInt32) throws(TenderError) {
+        try bootInfo.offer(feature, by: currentModule)
+    }
+
+    /// Sets the 64-bit boot info field at byte `offset` (e.g. where a
+    /// feature's shared region is: `MemoryLayout<hvt_boot_info>.offset(of:
+    /// \.net_ring)`). One module per field; the core's fields are its own.
+    public func setBootInfoField(_ offset: Int, to value: UInt64) throws(TenderError) {
+        try bootInfo.set(field: offset, to: value, by: currentModule)
     }
 
     /// Claims hypercall `number` of ABI versions 1 and 2; a number can be

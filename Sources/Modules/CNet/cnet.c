@@ -1,9 +1,9 @@
 #define _GNU_SOURCE
 #include <sched.h>
 
-#include "clinux.h"
+#include "cnet.h"
 
-int clinux_usable_cpus(void)
+int cnet_usable_cpus(void)
 {
     cpu_set_t set;
     if (sched_getaffinity(0, sizeof set, &set) != 0)
