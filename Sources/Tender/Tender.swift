@@ -53,9 +53,12 @@ public enum Tender {
 
         let modules = moduleTypes.map { $0.init() }
         var requestedMemory = Options.defaultMemoryMiB << 20
+        var memoryOption: String?
         var dumpPolicy = false
         for option in Options.options(arguments, kernelIndex: kernelIndex) {
             if option.hasPrefix("--mem=") {
+                if let first = memoryOption { throw .givenTwice(first, option) }
+                memoryOption = option
                 requestedMemory = try Options.memory(option)
                 continue
             }
@@ -117,7 +120,7 @@ public enum Tender {
         let policy = [ModuleRules(module: "process", rules: ProcessRules.rules(vcpu: machine.vcpu.fd))]
             + zip(modules, moduleTypes).map { ModuleRules(module: $1.name, rules: $0.seccompRules()) }
         if dumpPolicy {
-            writeStandardOutput(Options.describe(policy))
+            writeStandardOutput(SeccompFilter.describe(policy))
             return 0
         }
         try SeccompFilter(policy).load()

@@ -8,7 +8,7 @@ struct CommandLineTests {
         let outcome = try Harness.run(["--help"])
         #expect(outcome.status == 1)
         #expect(outcome.stderr.hasPrefix("usage: solo5-hvt [ CORE OPTIONS ] [ MODULE OPTIONS ] [ -- ] KERNEL [ ARGS ]\n"))
-        #expect(outcome.stderr.contains("  [ --mem=512 ] (guest memory in MB)\n"))
+        #expect(outcome.stderr.contains("  [ --mem=512 ] (guest memory in MB, at most 4096)\n"))
         #expect(outcome.stderr.contains("Compiled-in modules: core console "))
         #expect(outcome.stdout.isEmpty)
     }
@@ -45,17 +45,43 @@ struct CommandLineTests {
         #expect(outcome.stderr.hasPrefix("solo5-hvt: Invalid option: `--frobnicate'\nusage: "))
     }
 
-    @Test(arguments: ["--mem=", "--mem=abc", "--mem=0", "--mem=-1", "--mem=12x", "--mem=99999999999999999999"])
-    func malformedMemory(_ option: String) throws {
-        let outcome = try Harness.run([option, try Harness.guest("hello")])
+    @Test(arguments: ["", "abc", "0", "00", "-1", "-5", "12x", "1.5", " 5"])
+    func malformedMemory(_ value: String) throws {
+        let outcome = try Harness.run(["--mem=\(value)", try Harness.guest("hello")])
         #expect(outcome.status == 1)
-        #expect(outcome.stderr == "solo5-hvt: Malformed argument to --mem\n", "\(outcome)")
+        // The reference's first words, then what is expected.
+        #expect(outcome.stderr == "solo5-hvt: Malformed argument to --mem: `\(value)' "
+                + "(expected guest memory in MB, a whole number from 1 to 4096)\n", "\(outcome)")
     }
 
-    @Test func memoryTooLarge() throws {
-        let outcome = try Harness.run(["--mem=8192", try Harness.guest("hello")])
+    /// Too large is said in MB, the unit of --mem, with the limit --help gives.
+    @Test(arguments: ["4098", "8192", "99999999999999999999"])
+    func memoryTooLarge(_ value: String) throws {
+        let outcome = try Harness.run(["--mem=\(value)", try Harness.guest("hello")])
         #expect(outcome.status == 1)
-        #expect(outcome.stderr.contains("guest memory size 8589934592 bytes exceeds the max size 4294967296 bytes"))
+        #expect(outcome.stderr == "solo5-hvt: guest memory size \(value) MB exceeds the max size 4096 MB\n", "\(outcome)")
+        let help = try Harness.run(["--help"])
+        #expect(help.stderr.contains("  [ --mem=512 ] (guest memory in MB, at most 4096)\n"))
+    }
+
+    @Test func memoryGivenTwice() throws {
+        let outcome = try Harness.run(["--mem=32", "--mem=64", try Harness.guest("hello")])
+        #expect(outcome.status == 1)
+        #expect(outcome.stderr == "solo5-hvt: Option given twice: `--mem=32' and `--mem=64'\n", "\(outcome)")
+    }
+
+    /// A device name the manifest does not declare: the reference's warning,
+    /// then the names it does declare, not buried under the usage text.
+    @Test func undeclaredDeviceNamesTheDeclaredOnes() throws {
+        let block = try Harness.run(["--block:x=/dev/null", try Harness.guest("blockdecl")])
+        #expect(block.status == 1)
+        #expect(block.stderr == "solo5-hvt: Resource not declared in manifest: 'x'\n"
+                + "solo5-hvt: Invalid option: `--block:x=/dev/null' (BLOCK_BASIC devices the manifest declares: 'storage')\n",
+                "\(block)")
+        let none = try Harness.run(["--net:x=tap0", try Harness.guest("hello")])
+        #expect(none.status == 1)
+        #expect(none.stderr == "solo5-hvt: Resource not declared in manifest: 'x'\n"
+                + "solo5-hvt: Invalid option: `--net:x=tap0' (the manifest declares no NET_BASIC device)\n", "\(none)")
     }
 
     @Test func memoryIsRoundedDownToLargePages() throws {

@@ -94,11 +94,16 @@ struct NetTests {
         }
     }
 
-    /// Attach failures, each with the reference's message and status 1.
+    /// Attach failures, each with the reference's message (ENOENT said as
+    /// what it means) and status 1.
     @Test(arguments: [
-        (["--net:nosuch=tap0"], "Resource not declared in manifest: 'nosuch'"),
+        (["--net:nosuch=tap0"], "Resource not declared in manifest: 'nosuch'\n"
+            + "solo5-hvt: Invalid option: `--net:nosuch=tap0' (NET_BASIC devices the manifest declares: 'service0')"),
         (["--net-mac:nosuch=02:00:00:00:00:01", "--net:service0=tap0"], "Resource not declared in manifest: 'nosuch'"),
-        (["--net:service0=tap9"], "Could not attach interface: tap9: No such file or directory"),
+        (["--net:service0=tap9"], "Could not attach interface: tap9: no such TAP interface"),
+        (["--net:service0=tap0", "--net:service0=tap0"], "Option given twice: `--net:service0=tap0' and `--net:service0=tap0'"),
+        (["--net-mac:service0=02:00:00:00:00:01", "--net-mac:service0=02:00:00:00:00:02", "--net:service0=tap0"],
+         "Option given twice: `--net-mac:service0=02:00:00:00:00:01' and `--net-mac:service0=02:00:00:00:00:02'"),
         (["--net:service0=tapdown"], "Could not attach interface: tapdown: Network is down"),
         (["--net:service0=averyveryverylongname"], "Could not attach interface: averyveryverylongna: File name too long"),
         (["--net:service0=lo"], "Could not attach interface: lo: Invalid argument"),

@@ -23,7 +23,9 @@ struct OptionsTests {
     @Test func memory() throws {
         #expect(try Options.memory("--mem=1") == 1 << 20)
         #expect(try Options.memory("--mem=4096") == 4096 << 20)
-        for bad in ["--mem=", "--mem=0", "--mem=-5", "--mem=1.5", "--mem= 5", "--mem=١٢"] {
+        #expect(try Options.memory("--mem=4097") == 4097 << 20, "rounded down to 4096 later, as the reference does")
+        for bad in ["--mem=", "--mem=0", "--mem=-5", "--mem=1.5", "--mem= 5", "--mem=١٢", "--mem=4098",
+                    "--mem=18446744073709551616"] {
             #expect(throws: TenderError.self, "\(bad)") { try Options.memory(bad) }
         }
     }

@@ -30,30 +30,30 @@ public final class BlockModule: TenderModule {
                 && offset < capacity && length <= capacity - offset
         }
 
-        /// BLOCK_WRITE: the `length` bytes at `data` to the device at `offset`.
-        func write(_ data: GuestAddress, length: UInt64, offset: UInt64,
-                   in memory: GuestMemory) throws(TenderError) -> solo5_result_t {
-            guard admits(offset: offset, length: length) else { return SOLO5_R_EINVAL }
-            let written = try memory.withBytes(at: data, count: length) { bytes in
-                retryingInterrupts { pwrite(descriptor.rawValue, bytes.baseAddress, bytes.count, off_t(offset)) }
-            }
-            guard written >= 0 else { throw .system("Fatal error when writing") }
-            guard UInt64(written) == length else {
-                throw TenderError("Fatal error: wrote only \(written) out of \(length) bytes")
-            }
-            return SOLO5_R_OK
+        enum Transfer {
+            case read, write
         }
 
-        /// BLOCK_READ: `length` bytes from the device at `offset` into `data`.
-        func read(_ data: GuestAddress, length: UInt64, offset: UInt64,
-                  in memory: GuestMemory) throws(TenderError) -> solo5_result_t {
+        /// BLOCK_READ (`length` bytes from the device at `offset` into
+        /// `data`) or BLOCK_WRITE (the `length` bytes at `data` to the
+        /// device at `offset`); all or nothing.
+        func transfer(_ transfer: Transfer, _ data: GuestAddress, length: UInt64, offset: UInt64,
+                      in memory: GuestMemory) throws(TenderError) -> solo5_result_t {
             guard admits(offset: offset, length: length) else { return SOLO5_R_EINVAL }
-            let read = try memory.withMutableBytes(at: data, count: length) { buffer in
-                retryingInterrupts { pread(descriptor.rawValue, buffer.baseAddress, buffer.count, off_t(offset)) }
+            let done = switch transfer {
+            case .read:
+                try memory.withMutableBytes(at: data, count: length) { buffer in
+                    retryingInterrupts { pread(descriptor.rawValue, buffer.baseAddress, buffer.count, off_t(offset)) }
+                }
+            case .write:
+                try memory.withBytes(at: data, count: length) { bytes in
+                    retryingInterrupts { pwrite(descriptor.rawValue, bytes.baseAddress, bytes.count, off_t(offset)) }
+                }
             }
-            guard read >= 0 else { throw .system("Fatal error when reading") }
-            guard UInt64(read) == length else {
-                throw TenderError("Fatal error: read only \(read) out of \(length) bytes")
+            let (doing, did) = transfer == .read ? ("reading", "read") : ("writing", "wrote")
+            guard done >= 0 else { throw .system("Fatal error when \(doing)") }
+            guard UInt64(done) == length else {
+                throw TenderError("Fatal error: \(did) only \(done) out of \(length) bytes")
             }
             return SOLO5_R_OK
         }
@@ -62,36 +62,31 @@ public final class BlockModule: TenderModule {
     /// Options, by manifest index, until setup.
     private var backing: [Int: (descriptor: FileDescriptor, capacity: UInt64)] = [:]
     private var sectorSizes: [Int: UInt16] = [:]
+    private var backingGiven = OncePerDevice(), sectorSizeGiven = OncePerDevice()
     /// Attached devices by manifest index (= guest handle), built by setup.
     private var devices = DeviceTable<Device>(entries: 0)
 
     public init() {}
 
     public func handleOption(_ option: String, manifest: Manifest) throws(TenderError) -> Bool {
-        if let (name, value) = Manifest.deviceOption(option, prefix: "--block:") {
-            // The path is one word, as `%s` would read it.
-            let path = value.drop { $0 == " " || $0 == "\t" || $0 == "\n" }
-                .prefix { $0 != " " && $0 != "\t" && $0 != "\n" }.prefix(Int(PATH_MAX))
+        if let option = DeviceOption(option, prefix: "--block:") {
+            let path = option.word(maxLength: Int(PATH_MAX))
             guard !path.isEmpty else { return false }
-            guard let index = manifest.index(of: name, type: .blockBasic) else {
-                Diagnostics.warn("Resource not declared in manifest: '\(name)'")
-                return false
-            }
-            let device = try Self.open(String(path))
-            backing[index]?.descriptor.close()
-            backing[index] = device
+            let index = try manifest.declaredIndex(for: option, type: .blockBasic)
+            try backingGiven.record(option, index: index)
+            backing[index] = try Self.open(String(path))
             return true
         }
-        if let (name, value) = Manifest.deviceOption(option, prefix: "--block-sector-size:") {
-            guard !value.isEmpty, value.allSatisfy({ $0.isASCII && $0.isNumber }) else { return false }
-            guard let size = UInt16(value), size >= 512, size & (size - 1) == 0 else {
-                Diagnostics.warn("Block size must be a multiple of 2 greater than or equal 512")
-                return false
+        if let option = DeviceOption(option, prefix: "--block-sector-size:") {
+            guard !option.value.isEmpty, option.value.allSatisfy({ $0.isASCII && $0.isNumber }) else { return false }
+            guard let size = UInt16(option.value), size >= 512, size & (size - 1) == 0 else {
+                // The reference says "a multiple of 2", contradicting its
+                // own help (and its check): a power of two it is.
+                Diagnostics.warn("Block size must be a power of two greater than or equal 512")
+                throw TenderError("Invalid option: `\(option.text)'")
             }
-            guard let index = manifest.index(of: name, type: .blockBasic) else {
-                Diagnostics.warn("Resource not declared in manifest: '\(name)'")
-                return false
-            }
+            let index = try manifest.declaredIndex(for: option, type: .blockBasic)
+            try sectorSizeGiven.record(option, index: index)
             sectorSizes[index] = size
             return true
         }
@@ -132,23 +127,21 @@ public final class BlockModule: TenderModule {
         }
 
         // The handlers capture the table itself: it is complete now.
-        let table = devices
-        let memory = tender.memory
-        let writeResult = GuestAddress(MemoryLayout<hvt_hc_block_write>.offset(of: \.ret)!)
-        try tender.registerHypercall(HVT_HYPERCALL_BLOCK_WRITE) { address throws(TenderError) in
-            let call = try memory.load(hvt_hc_block_write.self, at: address)
-            let result = try table.device(handle: call.handle)?
-                .write(call.data, length: call.len, offset: call.offset, in: memory) ?? SOLO5_R_EINVAL
-            try memory.store(Int32(result.rawValue), at: address &+ writeResult)
-        }
+        try register(HVT_HYPERCALL_BLOCK_READ, hvt_hc_block_read.self, .read, table: devices, setup: tender)
+        try register(HVT_HYPERCALL_BLOCK_WRITE, hvt_hc_block_write.self, .write, table: devices, setup: tender)
+    }
 
-        let readResult = GuestAddress(MemoryLayout<hvt_hc_block_read>.offset(of: \.ret)!)
-        try tender.registerHypercall(HVT_HYPERCALL_BLOCK_READ) { address throws(TenderError) in
-            let call = try memory.load(hvt_hc_block_read.self, at: address)
+    /// BLOCK_READ or BLOCK_WRITE: their argument structs have the same
+    /// fields. (A read's `len` stays as the guest set it: all or nothing.)
+    private func register<Request: BlockRequest & BitwiseCopyable>(_ number: hvt_hypercall, _: Request.Type, _ transfer: Device.Transfer,
+                                                 table: DeviceTable<Device>, setup: ModuleSetup) throws(TenderError) {
+        let memory = setup.memory
+        let resultOffset = Request.resultOffset
+        try setup.registerHypercall(number) { address throws(TenderError) in
+            let call = try memory.load(Request.self, at: address)
             let result = try table.device(handle: call.handle)?
-                .read(call.data, length: call.len, offset: call.offset, in: memory) ?? SOLO5_R_EINVAL
-            // (len stays as the guest set it: a read is all or nothing.)
-            try memory.store(Int32(result.rawValue), at: address &+ readResult)
+                .transfer(transfer, call.data, length: call.len, offset: call.offset, in: memory) ?? SOLO5_R_EINVAL
+            try memory.store(Int32(result.rawValue), at: address &+ resultOffset)
         }
         if tender.abi == .v0, let index = manifest.index(of: Manifest.v0BlockName, type: .blockBasic),
            let device = table[index] {
@@ -164,4 +157,20 @@ public final class BlockModule: TenderModule {
     }
 }
 
+/// The fields BLOCK_READ's and BLOCK_WRITE's argument structs share.
+protocol BlockRequest {
+    var handle: UInt64 { get }
+    var offset: UInt64 { get }
+    var data: UInt64 { get }
+    var len: UInt64 { get }
+    /// Where `ret` is (a key path through the protocol has no offset).
+    static var resultOffset: UInt64 { get }
+}
 
+extension hvt_hc_block_read: BlockRequest {
+    static var resultOffset: UInt64 { GuestMemory.offset(of: \hvt_hc_block_read.ret) }
+}
+
+extension hvt_hc_block_write: BlockRequest {
+    static var resultOffset: UInt64 { GuestMemory.offset(of: \hvt_hc_block_write.ret) }
+}

@@ -12,19 +12,13 @@ extension BlockModule {
             try memory.store(info, at: address)
         }
         // BLKWRITE and BLKREAD take the same structure (layout_checks.c).
-        typealias Transfer = (GuestAddress, UInt64, UInt64) throws(TenderError) -> solo5_result_t
-        let transfers: [(hvt_v0_hypercall, Transfer)] = [
-            (HVT_V0_HYPERCALL_BLKWRITE, { data, length, offset throws(TenderError) in
-                try device.write(data, length: length, offset: offset, in: memory) }),
-            (HVT_V0_HYPERCALL_BLKREAD, { data, length, offset throws(TenderError) in
-                try device.read(data, length: length, offset: offset, in: memory) }),
-        ]
-        let resultOffset = GuestAddress(MemoryLayout<hvt_v0_hc_blkwrite>.offset(of: \.ret)!)
-        for (number, transfer) in transfers {
+        let resultOffset = GuestMemory.offset(of: \hvt_v0_hc_blkwrite.ret)
+        for (number, transfer) in [(HVT_V0_HYPERCALL_BLKWRITE, Device.Transfer.write), (HVT_V0_HYPERCALL_BLKREAD, .read)] {
             try tender.registerHypercall(number) { address throws(TenderError) in
                 let call = try memory.load(hvt_v0_hc_blkwrite.self, at: address)
                 let (offset, overflow) = call.sector.multipliedReportingOverflow(by: device.blockSize)
-                let result = overflow ? SOLO5_R_EINVAL : try transfer(call.data, call.len, offset)
+                let result = overflow ? SOLO5_R_EINVAL
+                    : try device.transfer(transfer, call.data, length: call.len, offset: offset, in: memory)
                 try memory.store(Int32(result == SOLO5_R_OK ? 0 : -1), at: address &+ resultOffset)
             }
         }

@@ -60,6 +60,7 @@ public final class NetModule: TenderModule {
     /// Options, by manifest index, until setup.
     private var taps: [Int: TapAttach.Attached] = [:]
     private var macs: [Int: MAC] = [:]
+    private var tapGiven = OncePerDevice(), macGiven = OncePerDevice()
     /// Attached interfaces by manifest index (= guest handle), built by setup.
     private var devices = DeviceTable<Device>(entries: 0)
     /// The ring I/O thread, when the feature is offered.
@@ -68,31 +69,29 @@ public final class NetModule: TenderModule {
     public init() {}
 
     public func handleOption(_ option: String, manifest: Manifest) throws(TenderError) -> Bool {
-        if let (name, value) = Manifest.deviceOption(option, prefix: "--net:") {
-            // One word of at most 19 characters, as `%19s` would read it.
-            let interface = String(value.drop { $0 == " " || $0 == "\t" || $0 == "\n" }
-                .prefix { $0 != " " && $0 != "\t" && $0 != "\n" }.prefix(19))
+        if let option = DeviceOption(option, prefix: "--net:") {
+            // One word of at most 19 characters, as the reference's `%19s`.
+            let interface = String(option.word(maxLength: 19))
             guard !interface.isEmpty else { return false }
-            guard let index = manifest.index(of: name, type: .netBasic) else {
-                Diagnostics.warn("Resource not declared in manifest: '\(name)'")
-                return false
-            }
+            let index = try manifest.declaredIndex(for: option, type: .netBasic)
+            try tapGiven.record(option, index: index)
             switch TapAttach.attach(interface) {
             case .success(let attached):
-                if let previous = taps[index], previous.descriptor != attached.descriptor { previous.descriptor.close() }
                 taps[index] = attached
                 return true
             case .failure(let code):
-                Diagnostics.warn("Could not attach interface: \(interface): \(code)")
-                return false
+                // The reference's wording, but ENOENT as what it means here.
+                let reason = code.rawValue == ENOENT && !interface.hasPrefix("@")
+                    ? "no such TAP interface (create it with `ip tuntap add \(interface) mode tap' and bring it up)"
+                    : "\(code)"
+                Diagnostics.warn("Could not attach interface: \(interface): \(reason)")
+                throw TenderError("Invalid option: `\(option.text)'")
             }
         }
-        if let (name, value) = Manifest.deviceOption(option, prefix: "--net-mac:") {
-            guard let mac = parseMAC(value) else { return false }
-            guard let index = manifest.index(of: name, type: .netBasic) else {
-                Diagnostics.warn("Resource not declared in manifest: '\(name)'")
-                return false
-            }
+        if let option = DeviceOption(option, prefix: "--net-mac:") {
+            guard let mac = parseMAC(option.value) else { return false }
+            let index = try manifest.declaredIndex(for: option, type: .netBasic)
+            try macGiven.record(option, index: index)
             macs[index] = mac
             return true
         }
@@ -122,15 +121,15 @@ public final class NetModule: TenderModule {
         let table = devices
         let memory = tender.memory
 
-        let writeResult = GuestAddress(MemoryLayout<hvt_hc_net_write>.offset(of: \.ret)!)
+        let writeResult = GuestMemory.offset(of: \hvt_hc_net_write.ret)
         try tender.registerHypercall(HVT_HYPERCALL_NET_WRITE) { address throws(TenderError) in
             let call = try memory.load(hvt_hc_net_write.self, at: address)
             let result = try table.device(handle: call.handle)?.send(call.data, length: call.len, in: memory) ?? SOLO5_R_EINVAL
             try memory.store(Int32(result.rawValue), at: address &+ writeResult)
         }
 
-        let readLength = GuestAddress(MemoryLayout<hvt_hc_net_read>.offset(of: \.len)!)
-        let readResult = GuestAddress(MemoryLayout<hvt_hc_net_read>.offset(of: \.ret)!)
+        let readLength = GuestMemory.offset(of: \hvt_hc_net_read.len)
+        let readResult = GuestMemory.offset(of: \hvt_hc_net_read.ret)
         try tender.registerHypercall(HVT_HYPERCALL_NET_READ) { address throws(TenderError) in
             let call = try memory.load(hvt_hc_net_read.self, at: address)
             let received = try table.device(handle: call.handle)?.receive(call.data, capacity: call.len, in: memory)

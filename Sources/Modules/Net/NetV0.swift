@@ -12,14 +12,14 @@ extension NetModule {
         try tender.registerHypercall(HVT_V0_HYPERCALL_NETINFO) { [info] address throws(TenderError) in
             try memory.store(info, at: address)
         }
-        let writeResult = GuestAddress(MemoryLayout<hvt_v0_hc_netwrite>.offset(of: \.ret)!)
+        let writeResult = GuestMemory.offset(of: \hvt_v0_hc_netwrite.ret)
         try tender.registerHypercall(HVT_V0_HYPERCALL_NETWRITE) { address throws(TenderError) in
             let call = try memory.load(hvt_v0_hc_netwrite.self, at: address)
             let result = try device.send(call.data, length: call.len, in: memory)
             try memory.store(Int32(result == SOLO5_R_OK ? 0 : -1), at: address &+ writeResult)
         }
-        let readLength = GuestAddress(MemoryLayout<hvt_v0_hc_netread>.offset(of: \.len)!)
-        let readResult = GuestAddress(MemoryLayout<hvt_v0_hc_netread>.offset(of: \.ret)!)
+        let readLength = GuestMemory.offset(of: \hvt_v0_hc_netread.len)
+        let readResult = GuestMemory.offset(of: \hvt_v0_hc_netread.ret)
         try tender.registerHypercall(HVT_V0_HYPERCALL_NETREAD) { address throws(TenderError) in
             let call = try memory.load(hvt_v0_hc_netread.self, at: address)
             let received = try device.receive(call.data, capacity: call.len, in: memory)

@@ -40,21 +40,19 @@ struct Options {
     /// running the guest.
     static let seccompDump = "--x-seccomp-dump"
 
-    static func describe(_ policy: [ModuleRules]) -> String {
-        var text = "seccomp policy: default action kills the process (SIGSYS); allowed:\n"
-        for entry in policy where !entry.rules.isEmpty {
-            text += "\(entry.module):\n"
-            for rule in entry.rules { text += "  \(rule)\n" }
-        }
-        return text
-    }
+    /// The most `--mem` may ask for, in MiB.
+    static let maxMemoryMiB = X86Layout.maxMemorySize >> 20
 
     /// `--mem=N`, N in MiB, a positive decimal number.
     static func memory(_ option: String) throws(TenderError) -> UInt64 {
         let digits = option.dropFirst("--mem=".count)
-        guard !digits.isEmpty, digits.allSatisfy({ $0.isASCII && $0.isNumber }),
-              let mib = UInt64(digits), mib > 0, mib <= UInt64.max >> 20 else {
-            throw TenderError("Malformed argument to --mem")
+        guard !digits.isEmpty, digits.allSatisfy({ $0.isASCII && $0.isNumber }), digits.contains(where: { $0 != "0" }) else {
+            // The reference's wording, then what it expects.
+            throw TenderError("Malformed argument to --mem: `\(digits)' "
+                + "(expected guest memory in MB, a whole number from 1 to \(maxMemoryMiB))")
+        }
+        guard let mib = UInt64(digits), mib <= maxMemoryMiB + 1 else {
+            throw X86Layout.tooLarge(digits)
         }
         return mib << 20
     }
@@ -65,7 +63,7 @@ struct Options {
         KERNEL is the filename of the unikernel to run.
         ARGS are optional arguments passed to the unikernel.
         Core options:
-          [ --mem=\(defaultMemoryMiB) ] (guest memory in MB)
+          [ --mem=\(defaultMemoryMiB) ] (guest memory in MB, at most \(maxMemoryMiB))
             --help (display this help)
             --version (display version information)
             \(seccompDump) (print the seccomp policy for KERNEL and exit)

@@ -8,7 +8,7 @@ extension Options {
         for (old, modern, name) in [("--disk=", "--block:", Manifest.v0BlockName), ("--net=", "--net:", Manifest.v0NetName),
                                     ("--net-mac=", "--net-mac:", Manifest.v0NetName)] {
             if option.hasPrefix(old) { return modern + name + "=" + option.dropFirst(old.count) }
-            if let (_, value) = Manifest.deviceOption(option, prefix: modern) { return modern + name + "=" + value }
+            if let device = DeviceOption(option, prefix: modern) { return modern + name + "=" + device.value }
         }
         return option
     }

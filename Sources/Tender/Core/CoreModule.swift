@@ -32,7 +32,7 @@ final class CoreModule: TenderModule {
             try memory.store(call, at: address)
         }
         // Before 0.6, POLL reports only how many devices are ready.
-        let v0PollResult = GuestAddress(MemoryLayout<hvt_v0_hc_poll>.offset(of: \.ret)!)
+        let v0PollResult = GuestMemory.offset(of: \hvt_v0_hc_poll.ret)
         try tender.registerHypercall(HVT_V0_HYPERCALL_POLL) { address throws(TenderError) in
             let call = try memory.load(hvt_v0_hc_poll.self, at: address)
             try memory.store(try waitset.wait(timeout: call.timeout_nsecs).ready, at: address &+ v0PollResult)

@@ -160,20 +160,6 @@ public final class Manifest {
 }
 
 extension Manifest {
-    /// Splits a device option `PREFIX NAME=VALUE`, NAME being 1 to
-    /// MFT_NAME_MAX ASCII letters and digits (the reference's
-    /// `%67[A-Za-z0-9]=`); nil when `option` is not of that form.
-    public static func deviceOption(_ option: String, prefix: String) -> (name: String, value: Substring)? {
-        guard option.hasPrefix(prefix) else { return nil }
-        let rest = option.dropFirst(prefix.count)
-        let name = rest.prefix { $0.isASCII && ($0.isLetter || $0.isNumber) }
-        guard !name.isEmpty, name.count <= Int(MFT_NAME_MAX),
-              rest.dropFirst(name.count).first == "=" else { return nil }
-        return (String(name), rest.dropFirst(name.count + 1))
-    }
-}
-
-extension Manifest {
     /// Executables before Solo5 0.6 declare no devices: their tender had
     /// one block and one net device, each there only when given. They are
     /// these entries (never copied to such a guest).

@@ -24,28 +24,3 @@ public struct TenderError: Error, CustomStringConvertible {
 
     public var description: String { message }
 }
-
-/// The name messages are prefixed with: the basename of argv[0].
-public enum Diagnostics {
-    nonisolated(unsafe) public static var programName = "solo5-hvt"
-
-    /// Writes `program: message` to stderr, like `warnx(3)`.
-    public static func warn(_ message: String) {
-        writeStandardError("\(programName): \(message)\n")
-    }
-
-    /// The last component of a path, as basename(3) gives it for argv[0].
-    public static func basename(_ path: String) -> String {
-        guard let slash = path.utf8.lastIndex(of: UInt8(ascii: "/")) else { return path }
-        return String(path[path.utf8.index(after: slash)...])
-    }
-
-    public static func writeStandardError(_ text: String) {
-        var text = text
-        text.withUTF8 { bytes in _ = FileDescriptor.standardError.writeAll(UnsafeRawBufferPointer(bytes)) }
-    }
-}
-
-/// Formats integers the way the C reference prints them, without Foundation.
-@inlinable
-public func hex<T: BinaryInteger>(_ value: T) -> String { "0x" + String(value, radix: 16) }

@@ -1,0 +1,67 @@
+import HvtABI
+
+/// A device option `PREFIX NAME=VALUE` (`--block:NAME=PATH`,
+/// `--net-mac:NAME=HWADDR`, ...): NAME is 1 to MFT_NAME_MAX ASCII letters
+/// and digits, as the reference's `%67[A-Za-z0-9]=` reads it.
+public struct DeviceOption {
+    /// The whole option, as given.
+    public let text: String
+    public let name: String
+    public let value: Substring
+
+    /// Nil when `option` is not of that form.
+    public init?(_ option: String, prefix: String) {
+        guard option.hasPrefix(prefix) else { return nil }
+        let rest = option.dropFirst(prefix.count)
+        let name = rest.prefix { $0.isASCII && ($0.isLetter || $0.isNumber) }
+        guard !name.isEmpty, name.count <= Int(MFT_NAME_MAX),
+              rest.dropFirst(name.count).first == "=" else { return nil }
+        self.text = option
+        self.name = String(name)
+        self.value = rest.dropFirst(name.count + 1)
+    }
+
+    /// The value's first word, at most `maxLength` characters, as the
+    /// reference's `%Ns` reads it (leading white space skipped).
+    public func word(maxLength: Int) -> Substring {
+        value.drop { $0 == " " || $0 == "\t" || $0 == "\n" }
+            .prefix { $0 != " " && $0 != "\t" && $0 != "\n" }.prefix(maxLength)
+    }
+}
+
+extension Manifest {
+    /// The index of the entry of `type` that `option` names. An undeclared
+    /// name is an error: the reference's warning, then the devices of that
+    /// type the manifest does declare (no usage text to bury it under).
+    public func declaredIndex(for option: DeviceOption, type: DeviceType) throws(TenderError) -> Int {
+        if let index = entries.firstIndex(where: { $0.type == type && $0.name == option.name }) { return index }
+        Diagnostics.warn("Resource not declared in manifest: '\(option.name)'")
+        let declared = entries.filter { $0.type == type }.map { "'\($0.name)'" }
+        let hint = declared.isEmpty ? "the manifest declares no \(type) device"
+            : "\(type) devices the manifest declares: \(declared.joined(separator: ", "))"
+        throw TenderError("Invalid option: `\(option.text)' (\(hint))")
+    }
+}
+
+/// The options given so far for each device: each option may name a device
+/// once, and a second one is an error rather than silently winning.
+public struct OncePerDevice {
+    private var given: [Int: String] = [:]
+
+    public init() {}
+
+    /// Records `option` for the device at manifest `index`; throws if an
+    /// option of this kind already named it.
+    public mutating func record(_ option: DeviceOption, index: Int) throws(TenderError) {
+        if let first = given[index] { throw TenderError.givenTwice(first, option.text) }
+        given[index] = option.text
+    }
+}
+
+extension TenderError {
+    /// The same option given twice (`--mem`, or a device option for one
+    /// device).
+    static func givenTwice(_ first: String, _ second: String) -> TenderError {
+        TenderError("Option given twice: `\(first)' and `\(second)'")
+    }
+}
