@@ -10,31 +10,29 @@ public final class Manifest {
         /// prints such entries, as the reference does).
         case undefined(UInt32)
 
-        init?(raw: UInt32) {
-            switch raw {
+        init?(rawValue: UInt32) {
+            switch rawValue {
             case MFT_DEV_BLOCK_BASIC.rawValue: self = .blockBasic
             case MFT_DEV_NET_BASIC.rawValue: self = .netBasic
-            case MFT_RESERVED_FIRST.rawValue...: self = .reserved(raw)
+            case MFT_RESERVED_FIRST.rawValue...: self = .reserved(rawValue)
             default: return nil
             }
         }
 
-        var raw: UInt32 {
+        /// The `mft_type_t` value.
+        public var rawValue: UInt32 {
             switch self {
             case .blockBasic: MFT_DEV_BLOCK_BASIC.rawValue
             case .netBasic: MFT_DEV_NET_BASIC.rawValue
-            case .reserved(let raw), .undefined(let raw): raw
+            case .reserved(let value), .undefined(let value): value
             }
         }
-
-        /// The `mft_type_t` value.
-        public var rawValue: UInt32 { raw }
 
         public var description: String {
             switch self {
             case .blockBasic: "BLOCK_BASIC"
             case .netBasic: "NET_BASIC"
-            case .reserved(let raw): raw == MFT_RESERVED_FIRST.rawValue ? "RESERVED_FIRST" : "<undefined type>"
+            case .reserved(let value): value == MFT_RESERVED_FIRST.rawValue ? "RESERVED_FIRST" : "<undefined type>"
             case .undefined: "<undefined type>"
             }
         }
@@ -64,6 +62,7 @@ public final class Manifest {
     /// validates only what Solo5's `mft_validate` does.
     public init(descriptor bytes: [UInt8], allowingUndefinedTypes: Bool = false) throws(ManifestError) {
         guard bytes.count >= Manifest.headerSize else { throw ManifestError("shorter than its header") }
+        // SAFETY: at least headerSize bytes (checked above); mft is a trivial C struct.
         let header = bytes.withUnsafeBytes { $0.loadUnaligned(as: mft.self) }
         guard header.version == UInt32(MFT_VERSION) else { throw ManifestError("version \(header.version), expected \(MFT_VERSION)") }
         guard header.entries <= UInt32(MFT_MAX_ENTRIES) else {
@@ -78,16 +77,18 @@ public final class Manifest {
         var entries: [Entry] = []
         entries.reserveCapacity(count)
         for index in 0..<count {
-            let raw = bytes.withUnsafeBytes {
+            // SAFETY: the size check above puts every entry inside `bytes`.
+            let stored = bytes.withUnsafeBytes {
                 $0.loadUnaligned(fromByteOffset: Manifest.headerSize + index * Manifest.entrySize, as: mft_entry.self)
             }
-            let nameBytes = withUnsafeBytes(of: raw.name) { Array($0) }
+            // SAFETY: copies the fixed-size name array, no more.
+            let nameBytes = withUnsafeBytes(of: stored.name) { Array($0) }
             guard nameBytes[Int(MFT_NAME_MAX)] == 0 else { throw ManifestError("entry \(index): name is not NUL-terminated") }
-            guard let type = DeviceType(raw: raw.type.rawValue)
-                    ?? (allowingUndefinedTypes ? .undefined(raw.type.rawValue) : nil) else {
-                throw ManifestError("entry \(index): unknown device type \(raw.type.rawValue)")
+            guard let type = DeviceType(rawValue: stored.type.rawValue)
+                    ?? (allowingUndefinedTypes ? .undefined(stored.type.rawValue) : nil) else {
+                throw ManifestError("entry \(index): unknown device type \(stored.type.rawValue)")
             }
-            guard !raw.attached else { throw ManifestError("entry \(index): marked as attached") }
+            guard !stored.attached else { throw ManifestError("entry \(index): marked as attached") }
             let name = String(decoding: nameBytes.prefix { $0 != 0 }, as: UTF8.self)
             if index == 0 {
                 guard type == .reserved(MFT_RESERVED_FIRST.rawValue), name.isEmpty else {
@@ -135,13 +136,15 @@ public final class Manifest {
         let mtuOffset = unionOffset + MemoryLayout<mft_net_basic>.offset(of: \.mtu)!
 
         var bytes = [UInt8](repeating: 0, count: header + entries.count * size)
+        // SAFETY: every offset below is inside entry `index` of a buffer
+        // sized for all entries; names and MACs are cut to their fields.
         bytes.withUnsafeMutableBytes { out in
             out.storeBytes(of: UInt32(MFT_VERSION), toByteOffset: 0, as: UInt32.self)
             out.storeBytes(of: UInt32(entries.count), toByteOffset: 4, as: UInt32.self)
             for (index, entry) in entries.enumerated() {
                 let base = header + index * size
                 for (i, byte) in entry.name.utf8.prefix(Int(MFT_NAME_MAX)).enumerated() { out[base + nameOffset + i] = byte }
-                out.storeBytes(of: entry.type.raw, toByteOffset: base + typeOffset, as: UInt32.self)
+                out.storeBytes(of: entry.type.rawValue, toByteOffset: base + typeOffset, as: UInt32.self)
                 switch entry.properties {
                 case .block(let capacity, let blockSize):
                     out.storeBytes(of: capacity, toByteOffset: base + capacityOffset, as: UInt64.self)
