@@ -157,7 +157,9 @@ struct ElfTests {
         try Harness.requireKVM()
         var builder = ElfBuilder()
         mutate(&builder)
-        let file = try Harness.temporaryDirectory().appendingPathComponent("bad.hvt")
+        let dir = try Harness.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let file = dir.appendingPathComponent("bad.hvt")
         try Data(builder.bytes()).write(to: file)
         let outcome = try Harness.run(["--mem=32", file.path])
         #expect(outcome.status == 1 && !outcome.signaled)
@@ -169,6 +171,7 @@ struct ElfTests {
     @Test func truncatedFilesAreRejected() throws {
         let full = try Array(Data(contentsOf: URL(fileURLWithPath: try Harness.guest("hello"))))
         let dir = try Harness.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
         // The guests carry debug information after their loadable
         // segments: cut inside the last PT_LOAD's bytes, not just anywhere.
         func word<T: FixedWidthInteger>(_ offset: Int, _: T.Type) -> Int {

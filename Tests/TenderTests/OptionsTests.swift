@@ -30,29 +30,9 @@ struct OptionsTests {
         }
     }
 
-    @Test func memorySizeRounding() throws {
-        #expect(try X86Layout.guestMemorySize(requested: 512 << 20) == (512 << 20, false))
-        #expect(try X86Layout.guestMemorySize(requested: 3 << 20) == (2 << 20, true))
-        #expect(try X86Layout.guestMemorySize(requested: 1 << 20) == (2 << 20, true))
-        #expect(try X86Layout.guestMemorySize(requested: 4096 << 20) == (4096 << 20, false))
-        #expect(throws: TenderError.self) { try X86Layout.guestMemorySize(requested: 4098 << 20) }
-    }
-
-    @Test func commandLine() throws {
-        #expect(try BootInfo.commandLine(["a", "b c", ""]) == Array("a b c \0".utf8))
-        #expect(try BootInfo.commandLine([]) == [0])
-        #expect(throws: TenderError.self) { try BootInfo.commandLine([String(repeating: "x", count: 8192)]) }
-    }
-
     @Test func usageListsEveryModule() {
         let usage = Options.usage(program: "p", modules: [CoreModule.self])
         #expect(usage.hasPrefix("usage: p [ CORE OPTIONS ]"))
         #expect(usage.hasSuffix("Compiled-in modules: core \nCompiled-in module options:\n    (none)\n"))
-    }
-
-    @Test func gdtDescriptors() {
-        // The flat 64-bit code and data descriptors every x86_64 kernel uses.
-        #expect(X86Layout.descriptor(X86Layout.codeSegment) == 0x00af_9900_0000_ffff)
-        #expect(X86Layout.descriptor(X86Layout.dataSegment) == 0x00cf_9300_0000_ffff)
     }
 }

@@ -6,7 +6,9 @@ import Testing
 struct SeccompTests {
     @Test func syscallOutsideThePolicyKills() throws {
         try Harness.requireKVM()
-        let target = try Harness.temporaryDirectory().appendingPathComponent("must-not-exist")
+        let dir = try Harness.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let target = dir.appendingPathComponent("must-not-exist")
         let outcome = try Harness.run(["--mem=32", "--test:syscall=open:\(target.path)", try Harness.guest("hypercall"), "4"],
                                       tender: "solo5-hvt-testmodule")
         #expect(outcome.signaled && outcome.status == SIGSYS, "\(outcome)")

@@ -1,0 +1,38 @@
+import HvtABI
+import Testing
+@testable import Tender
+
+@Suite("Hypercall table (unit)")
+struct HypercallTableTests {
+    /// The message `body` fails with, nil if it does not.
+    func rejection(_ body: () throws -> Void) -> String? {
+        do {
+            try body()
+            return nil
+        } catch {
+            return (error as? TenderError)?.message ?? "\(error)"
+        }
+    }
+
+    @Test func registeredHandlerIsAtItsNumber() throws {
+        let table = HypercallTable()
+        let puts = Int(HVT_HYPERCALL_PUTS.rawValue)
+        #expect(table.handlers.allSatisfy { $0 == nil })
+        try table.register(puts, owner: "console") { _ in }
+        #expect(table.handlers.indices.filter { table.handlers[$0] != nil } == [puts])
+    }
+
+    @Test func numberClaimedOnce() throws {
+        let table = HypercallTable()
+        try table.register(2, owner: "console") { _ in }
+        #expect(rejection { try table.register(2, owner: "test") { _ in } }
+                == "Hypercall 2 claimed by both `console' and `test'")
+    }
+
+    /// 0, HALT (the run loop's own) and numbers past the table are refused.
+    @Test(arguments: [0, Int(HVT_HYPERCALL_HALT.rawValue), Int(HVT_HYPERCALL_MAX.rawValue), -1, 1000])
+    func invalidNumbers(_ number: Int) {
+        let table = HypercallTable()
+        #expect(rejection { try table.register(number, owner: "m") { _ in } } == "Module `m' registers invalid hypercall \(number)")
+    }
+}
