@@ -40,6 +40,7 @@ public final class BlockModule: TenderModule {
         func transfer(_ transfer: Transfer, _ data: GuestAddress, length: UInt64, offset: UInt64,
                       in memory: GuestMemory) throws(TenderError) -> solo5_result_t {
             guard admits(offset: offset, length: length) else { return SOLO5_R_EINVAL }
+            // SAFETY: the buffers are GuestMemory's checked loans, used only inside the call.
             let done = switch transfer {
             case .read:
                 try memory.withMutableBytes(at: data, count: length) { buffer in

@@ -9,6 +9,8 @@ enum ExitSignals {
 
     static func install() {
         let text = Array("\(Diagnostics.programName): Exiting on signal ".utf8)
+        // SAFETY: allocated once and never freed: the handler may read it
+        // until the process ends.
         let buffer = UnsafeMutableBufferPointer<UInt8>.allocate(capacity: text.count)
         _ = buffer.initialize(from: text)
         prefix = buffer
@@ -17,6 +19,7 @@ enum ExitSignals {
         action.__sigaction_handler.sa_handler = { signal in
             // "NN\n" for the signal number, formatted without allocating.
             var digits: (UInt8, UInt8, UInt8, UInt8) = (0, 0, 0, 0)
+            // SAFETY: i stays in 0...3, inside the 4 bytes of `digits`.
             withUnsafeMutableBytes(of: &digits) { out in
                 var n = Int(signal), i = 3
                 out[i] = UInt8(ascii: "\n")

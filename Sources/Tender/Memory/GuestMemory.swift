@@ -93,6 +93,7 @@ public final class GuestMemory {
     @inlinable @inline(__always)
     public func load<T: BitwiseCopyable>(_ type: T.Type, at address: GuestAddress) throws(TenderError) -> T {
         let offset = try checkedOffset(address, count: UInt64(MemoryLayout<T>.size), for: .read)
+        // SAFETY: checkedOffset put the value's bytes inside the mapping.
         return base.loadUnaligned(fromByteOffset: offset, as: T.self)
     }
 
@@ -100,6 +101,7 @@ public final class GuestMemory {
     @inlinable @inline(__always)
     public func store<T: BitwiseCopyable>(_ value: T, at address: GuestAddress) throws(TenderError) {
         let offset = try checkedOffset(address, count: UInt64(MemoryLayout<T>.size), for: .write)
+        // SAFETY: checkedOffset put the value's bytes inside writable guest memory.
         base.storeBytes(of: value, toByteOffset: offset, as: T.self)
     }
 
@@ -108,6 +110,7 @@ public final class GuestMemory {
     public func withBytes<R>(at address: GuestAddress, count: UInt64,
                              _ body: (UnsafeRawBufferPointer) -> R) throws(TenderError) -> R {
         let offset = try checkedOffset(address, count: count, for: .read)
+        // SAFETY: checked range; the buffer does not outlive `body`.
         return body(UnsafeRawBufferPointer(start: base + offset, count: Int(count)))
     }
 
@@ -116,6 +119,7 @@ public final class GuestMemory {
     public func withMutableBytes<R>(at address: GuestAddress, count: UInt64,
                                     _ body: (UnsafeMutableRawBufferPointer) -> R) throws(TenderError) -> R {
         let offset = try checkedOffset(address, count: count, for: .write)
+        // SAFETY: checked range; the buffer does not outlive `body`.
         return body(UnsafeMutableRawBufferPointer(start: base + offset, count: Int(count)))
     }
 
@@ -124,12 +128,14 @@ public final class GuestMemory {
     /// Writes a value the tender places itself (not on a guest's behalf):
     /// checked against the mapping only.
     func hostStore<T: BitwiseCopyable>(_ value: T, at address: GuestAddress) throws(TenderError) {
+        // SAFETY: hostOffset put the value's bytes inside the mapping.
         base.storeBytes(of: value, toByteOffset: try hostOffset(address, count: UInt64(MemoryLayout<T>.size)), as: T.self)
     }
 
     /// Copies bytes the tender places itself.
     func hostCopy<Bytes: Collection<UInt8>>(_ bytes: Bytes, to address: GuestAddress) throws(TenderError) {
         let offset = try hostOffset(address, count: UInt64(bytes.count))
+        // SAFETY: hostOffset put all of `bytes` inside the mapping.
         UnsafeMutableRawBufferPointer(start: base + offset, count: bytes.count).copyBytes(from: bytes)
     }
 

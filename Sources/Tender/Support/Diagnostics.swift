@@ -15,6 +15,7 @@ public enum Diagnostics {
 
     public static func writeStandardError(_ text: String) {
         var text = text
+        // SAFETY: the buffer is the string's own, lent for the call only.
         text.withUTF8 { bytes in _ = FileDescriptor.standardError.writeAll(UnsafeRawBufferPointer(bytes)) }
     }
 }
