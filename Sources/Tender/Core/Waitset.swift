@@ -23,16 +23,12 @@ final class Waitset {
         guard tfd >= 0 else { throw .system("Could not create wait set timerfd") }
         epoll = FileDescriptor(rawValue: ep)
         timer = FileDescriptor(rawValue: tfd)
-        // SAFETY: `capacity` events, freed in deinit; epoll_pwait is never
-        // asked for more than count + 1 <= capacity.
+        // SAFETY: `capacity` events; epoll_pwait is never asked for more
+        // than count + 1 <= capacity. Never freed (nor the descriptors
+        // closed): the waitset lasts until _exit, and the sealed policy
+        // has no close.
         events = .allocate(capacity: capacity)
         try watch(timer, tag: Waitset.timerTag)
-    }
-
-    deinit {
-        events.deallocate()
-        epoll.close()
-        timer.close()
     }
 
     func add(_ descriptor: FileDescriptor, handle: Int) throws(TenderError) {
