@@ -10,6 +10,8 @@ struct CommandLineTests {
         #expect(outcome.stderr.hasPrefix("usage: solo5-hvt [ CORE OPTIONS ] [ MODULE OPTIONS ] [ -- ] KERNEL [ ARGS ]\n"))
         #expect(outcome.stderr.contains("  [ --mem=512 ] (guest memory in MB, at most 4096)\n"))
         #expect(outcome.stderr.contains("Compiled-in modules: core console "))
+        // The same words as the error for a bad sector size (BlockTests).
+        #expect(outcome.stderr.contains("must be a power of two greater than or equal 512"))
         #expect(outcome.stdout.isEmpty)
     }
 
@@ -133,46 +135,5 @@ struct CommandLineTests {
             #expect(outcome.status == 1 && !outcome.signaled, "\(outcome)")
             #expect(outcome.stderr == "solo5-hvt: Exiting on signal \(signal)\n")
         }
-    }
-}
-
-@Suite("Module API (test-only module)")
-struct ModuleAPITests {
-    @Test func haltHookSeesStatus() throws {
-        try Harness.requireKVM()
-        let outcome = try Harness.run(["--mem=32", "--test:halt-message=bye", try Harness.guest("exitcode"), "7"],
-                                      tender: "solo5-hvt-testmodule")
-        #expect(outcome.status == 7)
-        #expect(outcome.stderr.contains("test: halt status=7 cookie=none bye\n"), "\(outcome)")
-    }
-
-    @Test func hypercallClaimedTwiceIsAStartupError() throws {
-        try Harness.requireKVM()
-        let outcome = try Harness.run(["--mem=32", "--test:claim-puts", try Harness.guest("hello")],
-                                      tender: "solo5-hvt-testmodule")
-        #expect(outcome.status == 1)
-        #expect(outcome.stderr == "solo5-hvt-testmodule: Hypercall 2 claimed by both `console' and `test'\n")
-        #expect(outcome.stdout.isEmpty, "the guest never ran")
-    }
-
-    @Test func pollReportsModuleDescriptors() throws {
-        try Harness.requireKVM()
-        let outcome = try Harness.run(["--mem=32", "--test:ready", try Harness.guest("time")], tender: "solo5-hvt-testmodule")
-        #expect(outcome.status == 1)
-        #expect(outcome.stdout.contains("FAILURE: poll returned ready handles (1)"), "\(outcome)")
-        #expect(outcome.stdout.contains("FAILURE: poll ready_set not empty (1)"))
-    }
-
-    @Test func moduleHypercallsGoThroughCheckedMemory() throws {
-        try Harness.requireKVM()
-        let outcome = try Harness.run(["--mem=32", try Harness.guest("hostile"), "net-write-oob"], tender: "solo5-hvt-testmodule")
-        #expect(outcome.status == 1)
-        #expect(outcome.stderr.contains("Invalid guest access"), "\(outcome)")
-    }
-
-    @Test func unknownModuleOptionIsInvalid() throws {
-        let outcome = try Harness.run(["--test:nope", try Harness.guest("hello")], tender: "solo5-hvt-testmodule")
-        #expect(outcome.status == 1)
-        #expect(outcome.stderr.hasPrefix("solo5-hvt-testmodule: Invalid option: `--test:nope'\n"))
     }
 }
