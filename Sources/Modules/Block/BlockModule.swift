@@ -51,10 +51,9 @@ public final class BlockModule: TenderModule {
                     retryingInterrupts { pwrite(descriptor.rawValue, bytes.baseAddress, bytes.count, off_t(offset)) }
                 }
             }
-            let (doing, did) = transfer == .read ? ("reading", "read") : ("writing", "wrote")
-            guard done >= 0 else { throw .system("Fatal error when \(doing)") }
+            guard done >= 0 else { throw .system("Fatal error when \(transfer == .read ? "reading" : "writing")") }
             guard UInt64(done) == length else {
-                throw TenderError("Fatal error: \(did) only \(done) out of \(length) bytes")
+                throw TenderError("Fatal error: \(transfer == .read ? "read" : "wrote") only \(done) out of \(length) bytes")
             }
             return SOLO5_R_OK
         }
