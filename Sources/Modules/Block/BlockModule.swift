@@ -129,12 +129,18 @@ public final class BlockModule: TenderModule {
         // The handlers capture the table itself: it is complete now.
         try register(HVT_HYPERCALL_BLOCK_READ, hvt_hc_block_read.self, .read, table: devices, setup: tender)
         try register(HVT_HYPERCALL_BLOCK_WRITE, hvt_hc_block_write.self, .write, table: devices, setup: tender)
+        if tender.abi == .v0, let index = manifest.index(of: Manifest.v0BlockName, type: .blockBasic),
+           let device = devices[index] {
+            try registerV0Hypercalls(tender, device: device)
+        }
     }
 
     /// BLOCK_READ or BLOCK_WRITE: their argument structs have the same
     /// fields. (A read's `len` stays as the guest set it: all or nothing.)
-    private func register<Request: BlockRequest & BitwiseCopyable>(_ number: hvt_hypercall, _: Request.Type, _ transfer: Device.Transfer,
-                                                 table: DeviceTable<Device>, setup: ModuleSetup) throws(TenderError) {
+    private func register<Request: BlockRequest & BitwiseCopyable>(
+        _ number: hvt_hypercall, _: Request.Type, _ transfer: Device.Transfer,
+        table: DeviceTable<Device>, setup: ModuleSetup
+    ) throws(TenderError) {
         let memory = setup.memory
         let resultOffset = Request.resultOffset
         try setup.registerHypercall(number) { address throws(TenderError) in
@@ -142,10 +148,6 @@ public final class BlockModule: TenderModule {
             let result = try table.device(handle: call.handle)?
                 .transfer(transfer, call.data, length: call.len, offset: call.offset, in: memory) ?? SOLO5_R_EINVAL
             try memory.store(Int32(result.rawValue), at: address &+ resultOffset)
-        }
-        if tender.abi == .v0, let index = manifest.index(of: Manifest.v0BlockName, type: .blockBasic),
-           let device = table[index] {
-            try registerV0Hypercalls(tender, device: device)
         }
     }
 
