@@ -5,7 +5,7 @@ import HvtABI
 
 /// The tender: loads an hvt unikernel, sets up its machine and modules, and
 /// runs it until it halts.
-public enum Tender {
+public enum TenderProgram {
     public static let version = "0.1.0"
 
     /// Runs the tender with `modules` (plus the core) and exits with the

@@ -19,7 +19,7 @@ enum ElfTool {
     static func run(arguments: [String], program: String) -> Result {
         switch arguments.first {
         case "--help": return Result(status: 1, standardError: usage(program: program))
-        case "--version": return Result(status: 0, standardError: "\(program) version \(Tender.version)\n")
+        case "--version": return Result(status: 0, standardError: "\(program) version \(TenderProgram.version)\n")
         default: break
         }
         let query: (ElfFile) throws(TenderError) -> String
@@ -44,7 +44,7 @@ enum ElfTool {
     static func usage(program: String) -> String {
         """
         usage: \(program) COMMAND BINARY
-        \(program) version \(Tender.version)
+        \(program) version \(TenderProgram.version)
 
         COMMAND is:
             query-abi BINARY:

@@ -4,4 +4,4 @@ import Net
 import Tender
 
 // The modules compiled into solo5-hvt, in --help order.
-Tender.main(modules: [ConsoleModule.self, BlockModule.self, NetModule.self])
+TenderProgram.main(modules: [ConsoleModule.self, BlockModule.self, NetModule.self])

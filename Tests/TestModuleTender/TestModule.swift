@@ -51,14 +51,14 @@ final class TestModule: TenderModule {
 
     func sharedRegionSize() -> UInt64 { regionSize }
 
-    func setup(_ tender: ModuleSetup) throws(TenderError) {
-        let memory = tender.memory
-        if let region = tender.sharedRegion {
+    func setup(_ setup: ModuleSetup) throws(TenderError) {
+        let memory = setup.memory
+        if let region = setup.sharedRegion {
             try region.storeRelease(0x7e57, at: 0)
             let word = try region.loadAcquire(0)
             Diagnostics.writeStandardError("test: region at 0x\(String(region.address, radix: 16)), \(region.size) bytes, word \(word)\n")
         }
-        try tender.registerHypercall(HVT_HYPERCALL_NET_WRITE) { address throws(TenderError) in
+        try setup.registerHypercall(HVT_HYPERCALL_NET_WRITE) { address throws(TenderError) in
             var call = try memory.load(hvt_hc_net_write.self, at: address)
             let count = try memory.withBytes(at: call.data, count: call.len) { $0.count }
             Diagnostics.writeStandardError("test: net_write \(count) bytes\n")
@@ -66,16 +66,16 @@ final class TestModule: TenderModule {
             try memory.store(call, at: address)
         }
         if claimPuts {
-            try tender.registerHypercall(HVT_HYPERCALL_PUTS) { _ throws(TenderError) in }
+            try setup.registerHypercall(HVT_HYPERCALL_PUTS) { _ throws(TenderError) in }
         }
         if ready {
             let fd = eventfd(1, Int32(EFD_CLOEXEC))
             guard fd >= 0 else { throw TenderError.system("test: eventfd failed") }
-            try tender.registerPollDescriptor(FileDescriptor(rawValue: fd), handle: 0)
+            try setup.registerPollDescriptor(FileDescriptor(rawValue: fd), handle: 0)
         }
         if let syscall {
             let null = open("/dev/null", O_WRONLY | O_CLOEXEC)
-            try tender.registerHypercall(HVT_HYPERCALL_BLOCK_WRITE) { _ throws(TenderError) in
+            try setup.registerHypercall(HVT_HYPERCALL_BLOCK_WRITE) { _ throws(TenderError) in
                 if syscall.hasPrefix("open:") {
                     let fd = open(String(syscall.dropFirst(5)), O_CREAT | O_WRONLY | O_CLOEXEC, 0o600)
                     Diagnostics.writeStandardError("test: open returned \(fd)\n")
@@ -86,7 +86,7 @@ final class TestModule: TenderModule {
             }
         }
         if let message = haltMessage {
-            tender.registerHaltHook { status, cookie in
+            setup.registerHaltHook { status, cookie in
                 Diagnostics.writeStandardError("test: halt status=\(status) cookie=\(cookie == nil ? "none" : "set") \(message)\n")
             }
         }

@@ -7,4 +7,4 @@ import Tender
 // the module API through the real binary.
 // The debug modules are in too, to show a syscall outside the policy
 // still kills a tender that has them.
-Tender.main(modules: [ConsoleModule.self, TestModule.self, GdbModule.self, DumpcoreModule.self])
+TenderProgram.main(modules: [ConsoleModule.self, TestModule.self, GdbModule.self, DumpcoreModule.self])

@@ -108,9 +108,9 @@ public final class BlockModule: TenderModule {
         return (descriptor, UInt64(end))
     }
 
-    public func setup(_ tender: ModuleSetup) throws(TenderError) {
+    public func setup(_ setup: ModuleSetup) throws(TenderError) {
         guard !backing.isEmpty else { return }
-        let manifest = tender.manifest
+        let manifest = setup.manifest
         devices = DeviceTable(entries: manifest.entries.count)
         for (index, attached) in backing.sorted(by: { $0.key < $1.key }) {
             let name = manifest.entries[index].name
@@ -127,11 +127,11 @@ public final class BlockModule: TenderModule {
         }
 
         // The handlers capture the table itself: it is complete now.
-        try register(HVT_HYPERCALL_BLOCK_READ, hvt_hc_block_read.self, .read, table: devices, setup: tender)
-        try register(HVT_HYPERCALL_BLOCK_WRITE, hvt_hc_block_write.self, .write, table: devices, setup: tender)
-        if tender.abi == .v0, let index = manifest.index(of: Manifest.v0BlockName, type: .blockBasic),
+        try register(HVT_HYPERCALL_BLOCK_READ, hvt_hc_block_read.self, .read, table: devices, setup: setup)
+        try register(HVT_HYPERCALL_BLOCK_WRITE, hvt_hc_block_write.self, .write, table: devices, setup: setup)
+        if setup.abi == .v0, let index = manifest.index(of: Manifest.v0BlockName, type: .blockBasic),
            let device = devices[index] {
-            try registerV0Hypercalls(tender, device: device)
+            try registerV0Hypercalls(setup, device: device)
         }
     }
 

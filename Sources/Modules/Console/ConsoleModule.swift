@@ -7,9 +7,9 @@ public final class ConsoleModule: TenderModule {
 
     public init() {}
 
-    public func setup(_ tender: ModuleSetup) throws(TenderError) {
-        let memory = tender.memory
-        try tender.registerHypercall(HVT_HYPERCALL_PUTS) { address throws(TenderError) in
+    public func setup(_ setup: ModuleSetup) throws(TenderError) {
+        let memory = setup.memory
+        try setup.registerHypercall(HVT_HYPERCALL_PUTS) { address throws(TenderError) in
             let call = try memory.load(hvt_hc_puts.self, at: address)
             let written = try memory.withBytes(at: call.data, count: call.len) { bytes in
                 FileDescriptor.standardOutput.writeAll(bytes)

@@ -39,7 +39,7 @@ public final class DumpcoreModule: TenderModule {
         return true
     }
 
-    public func setup(_ tender: ModuleSetup) throws(TenderError) {
+    public func setup(_ setup: ModuleSetup) throws(TenderError) {
         guard let path = directoryPath else { return }
         guard case .success(let directory) = FileDescriptor.open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC) else {
             throw TenderError("dumpcore: cannot open dir")
@@ -54,15 +54,15 @@ public final class DumpcoreModule: TenderModule {
         coreDescriptor = FileDescriptor(rawValue: reserved)
         pid = getpid()
         fileName = "core.solo5-hvt.\(pid)"
-        vcpu = tender.vcpu
-        memory = tender.memory
+        vcpu = setup.vcpu
+        memory = setup.memory
         // The hooks hold the module strongly: the core keeps no reference
         // to its modules once the run starts.
-        tender.registerHaltHook { status, cookie in
+        setup.registerHaltHook { status, cookie in
             // SOLO5_EXIT_ABORT; a guest's trap handler passes its frame.
             if status == 255 { self.dump(trapFrame: cookie, signal: SIGABRT) }
         }
-        tender.registerFaultHook { _ in self.dump(trapFrame: nil, signal: SIGSEGV) }
+        setup.registerFaultHook { _ in self.dump(trapFrame: nil, signal: SIGSEGV) }
     }
 
     public func seccompRules() -> [SeccompRule] {

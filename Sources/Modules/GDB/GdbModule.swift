@@ -37,18 +37,18 @@ public final class GdbModule: TenderModule {
         return true
     }
 
-    public func setup(_ tender: ModuleSetup) throws(TenderError) {
+    public func setup(_ setup: ModuleSetup) throws(TenderError) {
         guard enabled else { return }
         let socket = try Self.accept(port: port)
-        let stub = GdbStub(connection: RemoteConnection(socket: socket), vcpu: tender.vcpu, memory: tender.memory)
+        let stub = GdbStub(connection: RemoteConnection(socket: socket), vcpu: setup.vcpu, memory: setup.memory)
         self.stub = stub
         // Before the first instruction: gdb asks where we are (`?`).
-        tender.registerStartHook { () throws(TenderError) in try stub.stopped(signal: Self.sigtrap, announce: false) }
-        try tender.registerDebugHook { event throws(TenderError) in
+        setup.registerStartHook { () throws(TenderError) in try stub.stopped(signal: Self.sigtrap, announce: false) }
+        try setup.registerDebugHook { event throws(TenderError) in
             try stub.stopped(signal: Self.sigtrap, announce: true, debugStatus: event.dr6)
         }
-        tender.registerHaltHook { status, _ in stub.exited(status: status, signal: 0) }
-        tender.registerFaultHook { _ in
+        setup.registerHaltHook { status, _ in stub.exited(status: status, signal: 0) }
+        setup.registerFaultHook { _ in
             // gdb may look at the faulting state first; the run then ends.
             try? stub.stopped(signal: Self.sigsegv, announce: true)
             stub.exited(status: nil, signal: Self.sigsegv)

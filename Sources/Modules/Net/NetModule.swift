@@ -104,9 +104,9 @@ public final class NetModule: TenderModule {
         taps.isEmpty ? 0 : NetRing.size
     }
 
-    public func setup(_ tender: ModuleSetup) throws(TenderError) {
+    public func setup(_ setup: ModuleSetup) throws(TenderError) {
         guard !taps.isEmpty else { return }
-        let manifest = tender.manifest
+        let manifest = setup.manifest
         devices = DeviceTable(entries: manifest.entries.count)
         for (index, tap) in taps.sorted(by: { $0.key < $1.key }) {
             var mac = macs[index] ?? (0, 0, 0, 0, 0, 0)
@@ -114,15 +114,15 @@ public final class NetModule: TenderModule {
             let mtu = UInt16(clamping: tap.mtu)
             manifest.attach(index, properties: .net(mac: [mac.0, mac.1, mac.2, mac.3, mac.4, mac.5], mtu: mtu))
             devices[index] = Device(descriptor: tap.descriptor, maxFrame: UInt64(mtu) + NetModule.headerLength)
-            try tender.registerPollDescriptor(tap.descriptor, handle: index)
+            try setup.registerPollDescriptor(tap.descriptor, handle: index)
         }
 
         // The handlers capture the table itself: it is complete now.
         let table = devices
-        let memory = tender.memory
+        let memory = setup.memory
 
         let writeResult = GuestMemory.offset(of: \hvt_hc_net_write.ret)
-        try tender.registerHypercall(HVT_HYPERCALL_NET_WRITE) { address throws(TenderError) in
+        try setup.registerHypercall(HVT_HYPERCALL_NET_WRITE) { address throws(TenderError) in
             let call = try memory.load(hvt_hc_net_write.self, at: address)
             let result = try table.device(handle: call.handle)?.send(call.data, length: call.len, in: memory) ?? SOLO5_R_EINVAL
             try memory.store(Int32(result.rawValue), at: address &+ writeResult)
@@ -130,29 +130,29 @@ public final class NetModule: TenderModule {
 
         let readLength = GuestMemory.offset(of: \hvt_hc_net_read.len)
         let readResult = GuestMemory.offset(of: \hvt_hc_net_read.ret)
-        try tender.registerHypercall(HVT_HYPERCALL_NET_READ) { address throws(TenderError) in
+        try setup.registerHypercall(HVT_HYPERCALL_NET_READ) { address throws(TenderError) in
             let call = try memory.load(hvt_hc_net_read.self, at: address)
             let received = try table.device(handle: call.handle)?.receive(call.data, capacity: call.len, in: memory)
                 ?? (result: SOLO5_R_EINVAL, length: 0)
             if received.result == SOLO5_R_OK { try memory.store(received.length, at: address &+ readLength) }
             try memory.store(Int32(received.result.rawValue), at: address &+ readResult)
         }
-        if tender.abi == .v0, let index = manifest.index(of: Manifest.v0NetName, type: .netBasic),
+        if setup.abi == .v0, let index = manifest.index(of: Manifest.v0NetName, type: .netBasic),
            let device = table[index], case .net(let mac, _) = manifest.entries[index].properties {
-            try registerV0Hypercalls(tender, device: device, mac: mac)
+            try registerV0Hypercalls(setup, device: device, mac: mac)
         }
 
         // Ring I/O, when the ring has its region and KVM can signal the
         // kick port without an exit. Otherwise the guest sees no offer and
         // uses the hypercalls (which work either way).
-        if let region = tender.sharedRegion,
-           let kick = tender.registerPortKick(port: UInt16(HVT_RING_KICK_PIO_BASE)) {
+        if let region = setup.sharedRegion,
+           let kick = setup.registerPortKick(port: UInt16(HVT_RING_KICK_PIO_BASE)) {
             let ring = NetRing(memory: memory, region: region, devices: table, kick: kick)
             try ring.start()
             self.ring = ring
-            try tender.offerFeature(UInt32(HVT_FEATURE_RING_IO))
-            try tender.setBootInfoField(MemoryLayout<hvt_boot_info>.offset(of: \.net_ring)!, to: region.address)
-            tender.registerHaltHook { _, _ in ring.stop() }
+            try setup.offerFeature(UInt32(HVT_FEATURE_RING_IO))
+            try setup.setBootInfoField(MemoryLayout<hvt_boot_info>.offset(of: \.net_ring)!, to: region.address)
+            setup.registerHaltHook { _, _ in ring.stop() }
         }
     }
 

@@ -79,7 +79,7 @@ struct Options {
     /// One line `ABI version N` for every version served: Albatross looks
     /// for the line with its unikernel's version.
     static func version(program: String) -> String {
-        var text = "\(program) tender, version \(Tender.version)\n"
+        var text = "\(program) tender, version \(TenderProgram.version)\n"
         for case let version? in ABIVersion.allCases.map(\.noteVersion) { text += "ABI version \(version)\n" }
         return text
     }

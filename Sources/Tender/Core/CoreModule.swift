@@ -13,18 +13,18 @@ final class CoreModule: TenderModule {
 
     // The handlers hold what they use themselves: the module object need not
     // outlive setup.
-    func setup(_ tender: ModuleSetup) throws(TenderError) {
-        let memory = tender.memory
-        let waitset = tender.waitset
+    func setup(_ setup: ModuleSetup) throws(TenderError) {
+        let memory = setup.memory
+        let waitset = setup.waitset
         self.waitset = waitset
-        try tender.registerHypercall(HVT_HYPERCALL_WALLTIME) { address throws(TenderError) in
+        try setup.registerHypercall(HVT_HYPERCALL_WALLTIME) { address throws(TenderError) in
             var now = timespec()
             clock_gettime(CLOCK_REALTIME, &now)
             // (A host clock set before 1970 reads as 1970, not as a trap.)
             let nanoseconds = UInt64(max(now.tv_sec, 0)) &* 1_000_000_000 &+ UInt64(max(now.tv_nsec, 0))
             try memory.store(hvt_hc_walltime(nsecs: nanoseconds), at: address)
         }
-        try tender.registerHypercall(HVT_HYPERCALL_POLL) { address throws(TenderError) in
+        try setup.registerHypercall(HVT_HYPERCALL_POLL) { address throws(TenderError) in
             var call = try memory.load(hvt_hc_poll.self, at: address)
             let result = try waitset.wait(timeout: call.timeout_nsecs)
             call.ready_set = result.readySet
@@ -33,7 +33,7 @@ final class CoreModule: TenderModule {
         }
         // Before 0.6, POLL reports only how many devices are ready.
         let v0PollResult = GuestMemory.offset(of: \hvt_v0_hc_poll.ret)
-        try tender.registerHypercall(HVT_V0_HYPERCALL_POLL) { address throws(TenderError) in
+        try setup.registerHypercall(HVT_V0_HYPERCALL_POLL) { address throws(TenderError) in
             let call = try memory.load(hvt_v0_hc_poll.self, at: address)
             try memory.store(try waitset.wait(timeout: call.timeout_nsecs).ready, at: address &+ v0PollResult)
         }

@@ -59,7 +59,7 @@ public protocol TenderModule: AnyObject {
     /// Attaches devices and registers hypercalls, poll descriptors and halt
     /// hooks. Runs after guest memory and the vCPU exist, before boot info
     /// is written and before the seccomp policy is sealed.
-    func setup(_ tender: ModuleSetup) throws(TenderError)
+    func setup(_ setup: ModuleSetup) throws(TenderError)
 
     /// The system calls this module makes once the guest runs, with the
     /// arguments it makes them with. Asked after `setup`, so rules can name

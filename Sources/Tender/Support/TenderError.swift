@@ -4,7 +4,7 @@ import Glibc
 
 /// Why the tender stops before or instead of the guest's own exit: a message
 /// for the user (printed after the program name, as `errx` would) and an exit
-/// status. Every failure travels as a value up to `Tender.main`.
+/// status. Every failure travels as a value up to `TenderProgram.main`.
 public struct TenderError: Error, CustomStringConvertible {
     public var message: String
     public var status: Int32
