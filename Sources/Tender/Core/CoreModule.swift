@@ -8,8 +8,15 @@ import HvtABI
 final class CoreModule: TenderModule {
     static let name = "core"
     private var waitset: Waitset?
+    private var startGate: StartGate?
 
     init() {}
+
+    func handleOption(_ option: String, manifest: Manifest) throws(TenderError) -> Bool {
+        guard let gate = try StartGate.parse(option) else { return false }
+        startGate = gate
+        return true
+    }
 
     // The handlers hold what they use themselves: the module object need not
     // outlive setup.
@@ -17,6 +24,7 @@ final class CoreModule: TenderModule {
         let memory = setup.memory
         let waitset = setup.waitset
         self.waitset = waitset
+        if let gate = startGate { setup.registerStartHook { () throws(TenderError) in try gate.wait() } }
         try setup.registerHypercall(HVT_HYPERCALL_WALLTIME) { address throws(TenderError) in
             var now = timespec()
             clock_gettime(CLOCK_REALTIME, &now)
@@ -45,6 +53,6 @@ final class CoreModule: TenderModule {
             SeccompRule("clock_gettime", reason: "WALLTIME (normally answered by the vDSO)"),
             .on(waitset.timer, "timerfd_settime", reason: "POLL arms its timeout"),
             .on(waitset.epoll, "epoll_pwait", reason: "POLL waits for devices or the timeout"),
-        ]
+        ] + (startGate.map { [$0.seccompRule] } ?? [])
     }
 }
