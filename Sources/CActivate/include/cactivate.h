@@ -1,0 +1,52 @@
+/*
+ * tender-activate's Linux calls that Swift cannot make directly (ifreq,
+ * TUNSETIFF, SO_BINDTODEVICE, splice, posix_spawn file actions, signalfd).
+ * Every descriptor returned is close-on-exec. Errors: -errno.
+ */
+#ifndef CACTIVATE_H
+#define CACTIVATE_H
+
+#include <stdint.h>
+#include <sys/types.h>
+
+/* Creates a TAP interface (no packet info) named from `pattern` (e.g.
+ * "act%d"); its name goes into `name` (16 bytes). The interface lives as
+ * long as a descriptor to it is open. */
+int act_tap_create(const char *pattern, char name[16]);
+
+/* Gives `name` the IPv4 address `addr` (network order) with `prefix`,
+ * and sets it up. */
+int act_if_up(const char *name, uint32_t addr, int prefix);
+
+/* Starts `path` with `argv` (NULL-terminated) and the environment; `tap`
+ * becomes descriptor 3 and `start` (if >= 0) descriptor 4 in the child.
+ * `out` (if >= 0) becomes its standard output and error. Returns the pid. */
+pid_t act_spawn(const char *path, char *const argv[], int tap, int start, int out);
+
+/* A non-blocking TCP socket bound to interface `device`, connecting to
+ * addr:port (network order); the connection may still be in progress. */
+int act_connect(const char *device, uint32_t addr, uint16_t port);
+
+/* A listening TCP socket on addr:port (network order), non-blocking. */
+int act_listen(uint32_t addr, uint16_t port, int backlog);
+
+/* splice(2) between descriptors (one of them a pipe), non-blocking. */
+ssize_t act_splice(int in, int out, size_t len);
+
+/* A signalfd for SIGTERM, SIGINT and SIGCHLD, after blocking them in the
+ * calling thread (call before starting threads: they inherit the mask). */
+int act_signalfd(void);
+
+/* Reads one signal from the signalfd; returns its number. */
+int act_read_signal(int fd);
+
+/* fcntl(F_DUPFD_CLOEXEC, 10): moves a descriptor out of 0..9, closing the old one. */
+int act_move_high(int fd);
+
+/* pipe2 with O_CLOEXEC (and O_NONBLOCK if asked). */
+int act_pipe(int fds[2], int nonblock);
+
+/* accept4 with SOCK_CLOEXEC; the client socket is blocking. */
+int act_accept(int fd);
+
+#endif

@@ -1,0 +1,262 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import CActivate
+
+/// One unikernel run by a tender, on its own tap.
+final class VM {
+    let id: Int
+    let pid: pid_t
+    let tap: String
+    /// The write end of the warm tender's start pipe (-1: started cold or released).
+    var startFd: Int32
+    var active = 0
+    var lastUsed = now()
+    /// Reaped; set by the main loop, read by relays (under the lock).
+    var dead = false
+    /// Stopped by the launcher (not a crash).
+    var stopping = false
+    var exitText = ""
+
+    init(id: Int, pid: pid_t, tap: String, startFd: Int32) {
+        self.id = id
+        self.pid = pid
+        self.tap = tap
+        self.startFd = startFd
+    }
+}
+
+final class Endpoint {
+    let config: EndpointConfig
+    let listenFd: Int32
+    /// Per-endpoint mode: the VM serving the endpoint.
+    var current: VM?
+    /// Tenders waiting at their start gate.
+    var warmPool: [VM] = []
+    var connections = 0
+
+    init(config: EndpointConfig, listenFd: Int32) {
+        self.config = config
+        self.listenFd = listenFd
+    }
+
+    var name: String { config.listenText }
+}
+
+/// The launcher: accepts on every endpoint, boots VMs, reaps them.
+final class Launcher {
+    let lock = Lock()
+    var endpoints: [Endpoint] = []
+    var byPid: [pid_t: (VM, Endpoint)] = [:]
+    var nextVM = 1
+    var stopping = false
+    let signals: Int32
+
+    init(configs: [EndpointConfig]) throws(ConfigError) {
+        let fd = act_signalfd()
+        guard fd >= 0 else { throw ConfigError("signalfd: \(errnoText(-fd))") }
+        signals = fd
+        for config in configs {
+            let listen = act_listen(config.listenAddress, config.listenPort.bigEndian, 1024)
+            guard listen >= 0 else { throw ConfigError("listening on \(config.listenText): \(errnoText(-listen))") }
+            endpoints.append(Endpoint(config: config, listenFd: listen))
+        }
+    }
+
+    // MARK: VMs (called with the lock held)
+
+    /// A tender on a new tap; warm: it waits at its start gate.
+    func spawn(_ endpoint: Endpoint, warm: Bool) -> VM? {
+        let config = endpoint.config
+        var name = [CChar](repeating: 0, count: 16)
+        let tap = act_tap_create("act%d", &name)
+        guard tap >= 0 else {
+            log("\(endpoint.name): creating a tap: \(errnoText(-tap))")
+            return nil
+        }
+        defer { close(tap) }
+        let tapName = String(cString: name)
+        let up = act_if_up(tapName, config.hostAddress, Int32(config.prefix))
+        guard up == 0 else {
+            log("\(endpoint.name): configuring \(tapName): \(errnoText(-up))")
+            return nil
+        }
+        var gate: (read: Int32, write: Int32) = (-1, -1)
+        if warm {
+            var fds: [Int32] = [0, 0]
+            guard act_pipe(&fds, 0) == 0 else {
+                log("\(endpoint.name): pipe failed")
+                return nil
+            }
+            gate = (act_move_high(fds[0]), fds[1])
+        }
+        defer { if gate.read >= 0 { close(gate.read) } }
+        var arguments = [config.tender]
+        if let memory = config.memoryMiB { arguments.append("--mem=\(memory)") }
+        arguments += config.blocks.map { "--block:\($0)" }
+        arguments.append("--net:\(config.netName)=@3")
+        if warm { arguments.append("--x-start-fd=4") }
+        arguments.append("--")
+        arguments.append(config.kernel)
+        arguments += config.guestArguments
+        var cArguments = arguments.map { strdup($0) } + [nil]
+        defer { for p in cArguments { free(p) } }
+        let pid = act_spawn(config.tender, &cArguments, tap, gate.read, -1)
+        guard pid > 0 else {
+            log("\(endpoint.name): starting \(config.tender): \(errnoText(-pid))")
+            if gate.write >= 0 { close(gate.write) }
+            return nil
+        }
+        let vm = VM(id: nextVM, pid: pid, tap: tapName, startFd: gate.write)
+        nextVM += 1
+        byPid[pid] = (vm, endpoint)
+        return vm
+    }
+
+    /// A running VM for a new connection: a warm one released, else a cold boot.
+    func launch(_ endpoint: Endpoint) -> VM? {
+        while !endpoint.warmPool.isEmpty {
+            let vm = endpoint.warmPool.removeFirst()
+            var byte: UInt8 = 1
+            let written = write(vm.startFd, &byte, 1)
+            close(vm.startFd)
+            vm.startFd = -1
+            if written == 1 && !vm.dead { return vm }
+        }
+        return spawn(endpoint, warm: false)
+    }
+
+    func stop(_ vm: VM) {
+        guard !vm.dead, !vm.stopping else { return }
+        vm.stopping = true
+        kill(vm.pid, SIGKILL)
+    }
+
+    /// Fills the warm pools.
+    func refill() {
+        for endpoint in endpoints where !stopping {
+            while endpoint.warmPool.count < endpoint.config.warm {
+                guard let vm = spawn(endpoint, warm: true) else { break }
+                endpoint.warmPool.append(vm)
+            }
+        }
+    }
+
+    // MARK: The main loop
+
+    func run() -> Never {
+        log("serving \(endpoints.map { "\($0.name) (\($0.config.mode.rawValue))" }.joined(separator: ", "))")
+        lock.locked { refill() }
+        var fds = [pollfd(fd: signals, events: Int16(POLLIN), revents: 0)]
+            + endpoints.map { pollfd(fd: $0.listenFd, events: Int16(POLLIN), revents: 0) }
+        while true {
+            let ready = poll(&fds, nfds_t(fds.count), 250)
+            if ready < 0 && errno != EINTR {
+                log("poll: \(errnoText(errno))")
+                shutdown()
+            }
+            if fds[0].revents != 0 {
+                while case let signal = act_read_signal(signals), signal > 0 {
+                    if signal == SIGCHLD { reap() } else { shutdown() }
+                }
+            }
+            for (index, endpoint) in endpoints.enumerated() where fds[index + 1].revents != 0 {
+                acceptAll(endpoint)
+            }
+            lock.locked {
+                expireIdle()
+                refill()
+            }
+        }
+    }
+
+    private func acceptAll(_ endpoint: Endpoint) {
+        while true {
+            let client = act_accept(endpoint.listenFd)
+            if client < 0 {
+                if client == -EINTR || client == -ECONNABORTED { continue }
+                return
+            }
+            let admitted = lock.locked { () -> Bool in
+                guard endpoint.connections < endpoint.config.maxConnections else { return false }
+                endpoint.connections += 1
+                return true
+            }
+            guard admitted else {
+                log("\(endpoint.name): \(endpoint.config.maxConnections) connections already, refusing one")
+                refuse(client)
+                continue
+            }
+            let started = startThread { [self] in Connection(launcher: self, endpoint: endpoint, client: client).serve() }
+            if !started {
+                log("\(endpoint.name): no thread for a connection, refusing it")
+                lock.locked { endpoint.connections -= 1 }
+                refuse(client)
+            }
+        }
+    }
+
+    /// Closes a client's connection at once (a RST, not a FIN after nothing).
+    private func refuse(_ client: Int32) {
+        var zero = linger(l_onoff: 1, l_linger: 0)
+        setsockopt(client, SOL_SOCKET, SO_LINGER, &zero, socklen_t(MemoryLayout<linger>.size))
+        close(client)
+    }
+
+    private func expireIdle() {
+        let time = now()
+        for endpoint in endpoints where endpoint.config.mode == .endpoint {
+            guard let vm = endpoint.current, vm.active == 0, time - vm.lastUsed >= endpoint.config.idleTimeout else { continue }
+            log("\(endpoint.name): vm \(vm.id) idle for \(endpoint.config.idleTimeout) s, stopping it")
+            endpoint.current = nil
+            stop(vm)
+        }
+    }
+
+    private func reap() {
+        while true {
+            var status: Int32 = 0
+            let pid = waitpid(-1, &status, WNOHANG)
+            guard pid > 0 else { return }
+            lock.locked {
+                guard let (vm, endpoint) = byPid.removeValue(forKey: pid) else { return }
+                vm.dead = true
+                let exited = status & 0x7f == 0
+                vm.exitText = exited ? "exited with status \((status >> 8) & 0xff)" : "was killed by signal \(status & 0x7f)"
+                if endpoint.current === vm { endpoint.current = nil }
+                if let index = endpoint.warmPool.firstIndex(where: { $0 === vm }) {
+                    endpoint.warmPool.remove(at: index)
+                    close(vm.startFd)
+                    vm.startFd = -1
+                }
+                if !vm.stopping {
+                    log("\(endpoint.name): vm \(vm.id) (pid \(pid), \(vm.tap)) \(vm.exitText) while serving \(vm.active) connection(s)")
+                }
+            }
+        }
+    }
+
+    /// SIGTERM: every VM stopped and reaped (their taps go with their
+    /// tenders), then exit.
+    func shutdown() -> Never {
+        let count = lock.locked { () -> Int in
+            stopping = true
+            for endpoint in endpoints { close(endpoint.listenFd) }
+            for (vm, _) in byPid.values {
+                vm.stopping = true
+                kill(vm.pid, SIGKILL)
+            }
+            return byPid.count
+        }
+        let deadline = now() + 5
+        while lock.locked({ !byPid.isEmpty }) && now() < deadline {
+            var p = pollfd(fd: signals, events: Int16(POLLIN), revents: 0)
+            _ = poll(&p, 1, 100)
+            while act_read_signal(signals) > 0 {}
+            reap()
+        }
+        let left = lock.locked { byPid.count }
+        log("stopped \(count) VM(s)\(left > 0 ? ", \(left) not reaped" : "")")
+        _exit(left > 0 ? 1 : 0)
+    }
+}
