@@ -92,7 +92,8 @@ pid_t act_spawn(const char *path, char *const argv[], int tap, int start, int ou
         posix_spawn_file_actions_adddup2(&actions, out, 1);
         posix_spawn_file_actions_adddup2(&actions, out, 2);
     }
-    posix_spawn_file_actions_adddup2(&actions, tap, 3);
+    if (tap >= 0)
+        posix_spawn_file_actions_adddup2(&actions, tap, 3);
     if (start >= 0)
         posix_spawn_file_actions_adddup2(&actions, start, 4);
     pid_t pid;
@@ -170,4 +171,26 @@ int act_accept(int fd)
 {
     int s = accept4(fd, NULL, NULL, SOCK_CLOEXEC);
     return s < 0 ? -errno : s;
+}
+
+int act_tap_persist(int fd, int on)
+{
+    return ioctl(fd, TUNSETPERSIST, on) < 0 ? -errno : 0;
+}
+
+int act_tap_delete(const char *name)
+{
+    int fd = open("/dev/net/tun", O_RDWR | O_CLOEXEC);
+    if (fd < 0)
+        return -errno;
+    struct ifreq ifr;
+    memset(&ifr, 0, sizeof ifr);
+    ifr.ifr_flags = IFF_TAP | IFF_NO_PI;
+    strncpy(ifr.ifr_name, name, IFNAMSIZ - 1);
+    int r = ioctl(fd, TUNSETIFF, &ifr);
+    if (r == 0)
+        r = ioctl(fd, TUNSETPERSIST, 0);
+    int saved = errno;
+    close(fd);
+    return r < 0 ? -saved : 0;
 }

@@ -22,6 +22,9 @@ struct EndpointConfig {
     var memoryMiB: Int?
     var tender = ""
     var netName = "service0"
+    /// attach=name: the tender opens the (persistent) tap by name instead
+    /// of inheriting it as `@3` (the reference tender's `@NN' is broken).
+    var attachByName = false
     var blocks: [String] = []
     var bootWait = 5.0
     var guestArguments: [String] = []
@@ -53,6 +56,9 @@ struct EndpointConfig {
             case "kernel": config.kernel = String(value)
             case "tender": config.tender = String(value)
             case "net": config.netName = String(value)
+            case "attach":
+                guard value == "fd" || value == "name" else { throw ConfigError("attach must be `fd' or `name', not `\(value)'") }
+                config.attachByName = value == "name"
             case "block":
                 guard value.contains("=") else { throw ConfigError("block=NAME=PATH expected, got `\(value)'") }
                 config.blocks.append(String(value))

@@ -34,10 +34,36 @@ struct Connection {
                 }
             }
         }
-        guard let vm else { return }
-        guard let guest = connectGuest(vm) else { return }
+        guard let vm else {
+            closeCleanly()
+            return
+        }
+        guard let guest = connectGuest(vm) else {
+            closeCleanly()
+            return
+        }
         defer { close(guest) }
-        relay(guest: guest, vm: vm)
+        if !relay(guest: guest, vm: vm) {
+            // The VM ended mid-connection: a reset tells the client the
+            // reply is cut short (a FIN would pass for its end).
+            var zero = linger(l_onoff: 1, l_linger: 0)
+            setsockopt(client, SOL_SOCKET, SO_LINGER, &zero, socklen_t(MemoryLayout<linger>.size))
+        }
+    }
+
+    /// A FIN, not a reset, for a client that gets no reply: what it sent is
+    /// read and dropped first (closing with unread data sends a reset).
+    private func closeCleanly() {
+        let buffer = UnsafeMutableRawPointer.allocate(byteCount: 4096, alignment: 16)
+        defer { buffer.deallocate() }
+        while recv(client, buffer, 4096, Int32(MSG_DONTWAIT)) > 0 {}
+        Glibc.shutdown(client, Int32(SHUT_WR))
+        // Until the client closes its side too (bounded).
+        let deadline = now() + 1
+        while now() < deadline {
+            var p = pollfd(fd: client, events: Int16(POLLIN), revents: 0)
+            guard poll(&p, 1, 100) > 0, recv(client, buffer, 4096, Int32(MSG_DONTWAIT)) > 0 else { break }
+        }
     }
 
     private func isDead(_ vm: VM) -> (dead: Bool, exit: String) {
@@ -89,7 +115,8 @@ struct Connection {
     /// Copies both ways until both are closed or the VM is gone. Small
     /// transfers go through a buffer; a direction that fills the buffer
     /// switches to splice(2) through a pipe (no copy through user space).
-    private func relay(guest: Int32, vm: VM) {
+    /// False when the VM ended before the connection did.
+    private func relay(guest: Int32, vm: VM) -> Bool {
         var directions = [Direction(from: client, to: guest), Direction(from: guest, to: client)]
         let buffer = UnsafeMutableRawPointer.allocate(byteCount: Direction.bufferSize, alignment: 16)
         defer {
@@ -103,17 +130,18 @@ struct Connection {
                 if isDead(vm).dead {
                     // Whatever the guest sent before it ended is delivered.
                     _ = directions[1].pump(buffer)
-                    return
+                    return false
                 }
                 continue
             }
             for index in 0..<2 where directions[index].open && fds[index].revents != 0 {
                 if !directions[index].pump(buffer) {
                     // Reset or error: end both ways.
-                    if directions[index].failed { return }
+                    if directions[index].failed { return !isDead(vm).dead }
                 }
             }
         }
+        return true
     }
 }
 

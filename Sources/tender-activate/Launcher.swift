@@ -17,12 +17,15 @@ final class VM {
     /// Stopped by the launcher (not a crash).
     var stopping = false
     var exitText = ""
+    /// The tap is persistent (attach=name): removed once the VM is reaped.
+    let persistentTap: Bool
 
-    init(id: Int, pid: pid_t, tap: String, startFd: Int32) {
+    init(id: Int, pid: pid_t, tap: String, startFd: Int32, persistentTap: Bool) {
         self.id = id
         self.pid = pid
         self.tap = tap
         self.startFd = startFd
+        self.persistentTap = persistentTap
     }
 }
 
@@ -74,12 +77,20 @@ final class Launcher {
             log("\(endpoint.name): creating a tap: \(errnoText(-tap))")
             return nil
         }
-        defer { close(tap) }
+        var tapFd = tap
+        defer { if tapFd >= 0 { close(tapFd) } }
         let tapName = String(cString: name)
-        let up = act_if_up(tapName, config.hostAddress, Int32(config.prefix))
+        var up = config.attachByName ? act_tap_persist(tap, 1) : 0
+        if up == 0 { up = act_if_up(tapName, config.hostAddress, Int32(config.prefix)) }
         guard up == 0 else {
             log("\(endpoint.name): configuring \(tapName): \(errnoText(-up))")
+            if config.attachByName { _ = act_tap_delete(tapName) }
             return nil
+        }
+        if config.attachByName {
+            // The tender attaches by name: a tap attached to this descriptor would be busy.
+            close(tapFd)
+            tapFd = -1
         }
         var gate: (read: Int32, write: Int32) = (-1, -1)
         if warm {
@@ -94,22 +105,24 @@ final class Launcher {
         var arguments = [config.tender]
         if let memory = config.memoryMiB { arguments.append("--mem=\(memory)") }
         arguments += config.blocks.map { "--block:\($0)" }
-        arguments.append("--net:\(config.netName)=@3")
+        arguments.append("--net:\(config.netName)=\(config.attachByName ? tapName : "@3")")
         if warm { arguments.append("--x-start-fd=4") }
         arguments.append("--")
         arguments.append(config.kernel)
         arguments += config.guestArguments
         var cArguments = arguments.map { strdup($0) } + [nil]
         defer { for p in cArguments { free(p) } }
-        let pid = act_spawn(config.tender, &cArguments, tap, gate.read, -1)
+        let pid = act_spawn(config.tender, &cArguments, tapFd, gate.read, -1)
         guard pid > 0 else {
             log("\(endpoint.name): starting \(config.tender): \(errnoText(-pid))")
             if gate.write >= 0 { close(gate.write) }
+            if config.attachByName { _ = act_tap_delete(tapName) }
             return nil
         }
-        let vm = VM(id: nextVM, pid: pid, tap: tapName, startFd: gate.write)
+        let vm = VM(id: nextVM, pid: pid, tap: tapName, startFd: gate.write, persistentTap: config.attachByName)
         nextVM += 1
         byPid[pid] = (vm, endpoint)
+        if verbose { log("\(endpoint.name): vm \(vm.id) started\(warm ? " warm" : "") (pid \(pid), \(tapName))") }
         return vm
     }
 
@@ -121,7 +134,10 @@ final class Launcher {
             let written = write(vm.startFd, &byte, 1)
             close(vm.startFd)
             vm.startFd = -1
-            if written == 1 && !vm.dead { return vm }
+            if written == 1 && !vm.dead {
+                if verbose { log("\(endpoint.name): vm \(vm.id) released") }
+                return vm
+            }
         }
         return spawn(endpoint, warm: false)
     }
@@ -221,6 +237,10 @@ final class Launcher {
             lock.locked {
                 guard let (vm, endpoint) = byPid.removeValue(forKey: pid) else { return }
                 vm.dead = true
+                if vm.persistentTap {
+                    let removed = act_tap_delete(vm.tap)
+                    if removed != 0 { log("\(endpoint.name): removing \(vm.tap): \(errnoText(-removed))") }
+                }
                 let exited = status & 0x7f == 0
                 vm.exitText = exited ? "exited with status \((status >> 8) & 0xff)" : "was killed by signal \(status & 0x7f)"
                 if endpoint.current === vm { endpoint.current = nil }
@@ -229,6 +249,7 @@ final class Launcher {
                     close(vm.startFd)
                     vm.startFd = -1
                 }
+                if verbose { log("\(endpoint.name): vm \(vm.id) reaped: \(vm.exitText)") }
                 if !vm.stopping {
                     log("\(endpoint.name): vm \(vm.id) (pid \(pid), \(vm.tap)) \(vm.exitText) while serving \(vm.active) connection(s)")
                 }

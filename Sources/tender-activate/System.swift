@@ -10,6 +10,9 @@ func now() -> Double {
     return Double(t.tv_sec) + Double(t.tv_nsec) / 1e9
 }
 
+/// --verbose: a line for every VM started, released and reaped.
+nonisolated(unsafe) var verbose = false
+
 func errnoText(_ code: Int32) -> String { String(cString: strerror(code)) }
 
 /// One line on standard error, written with one write(2) so lines from

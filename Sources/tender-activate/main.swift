@@ -5,7 +5,7 @@ import Glibc
 // tender-activate: unikernels on demand. See usage below and README.md.
 
 let usage = """
-usage: tender-activate [--tender PATH] (--endpoint SPEC | --config FILE)...
+usage: tender-activate [--verbose] [--tender PATH] (--endpoint SPEC | --config FILE)...
   SPEC (one endpoint; in FILE one per line, # comments): KEY=VALUE words
     listen=ADDRESS:PORT   where clients connect (required)
     kernel=PATH           the unikernel (required)
@@ -16,6 +16,7 @@ usage: tender-activate [--tender PATH] (--endpoint SPEC | --config FILE)...
     idle=SECONDS (30)  max=N connections at once (16)  warm=N tenders kept
     ready at their start gate (0)  wait=SECONDS for the guest to accept (5)
     mem=MB  block=NAME=PATH  net=NAME (service0)  tender=PATH
+    attach=fd (the tap is passed as --net:NAME=@3) | name (by its name)
     link=HOSTADDRESS/PREFIX (default: the guest's /30)  args=GUEST ARGS...
 
 """
@@ -60,6 +61,8 @@ while let argument = arguments.popFirst() {
     case "--help", "-h":
         _ = usage.withCString { write(1, $0, strlen($0)) }
         exit(0)
+    case "--verbose":
+        verbose = true
     case "--tender", "--endpoint", "--config":
         guard let value = arguments.popFirst() else { fail("\(argument) needs a value") }
         if argument == "--tender" { tender = value }

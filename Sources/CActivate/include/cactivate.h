@@ -49,4 +49,11 @@ int act_pipe(int fds[2], int nonblock);
 /* accept4 with SOCK_CLOEXEC; the client socket is blocking. */
 int act_accept(int fd);
 
+/* TUNSETPERSIST: a persistent tap outlives its descriptors (for tenders
+ * that attach by name: Solo5 0.12.1's `@NN' attach leaves the MTU unset). */
+int act_tap_persist(int fd, int on);
+
+/* Removes persistent tap `name` (attaches to it and clears persistence). */
+int act_tap_delete(const char *name);
+
 #endif

@@ -1,0 +1,278 @@
+import Foundation
+import Testing
+
+/// tender-activate on /dev/kvm: a launcher inside a network namespace made
+/// per test, the tcp_reply guest (ARP, TCP, a fixed HTTP reply, FIN) and
+/// real clients (curl) connecting to it from inside the same namespace.
+@Suite("tender-activate", .serialized)
+struct ActivateTests {
+    static let body = "hello\n"
+
+    /// A launcher running in `ns`, with its log (stderr) collected on exit.
+    final class Launcher {
+        let ns: NetNamespace
+        let running: Harness.Running
+
+        init(_ ns: NetNamespace, _ endpoints: [String], tender: String = Harness.executable("solo5-hvt")) throws {
+            self.ns = ns
+            let arguments = ["--verbose", "--tender", tender] + endpoints.flatMap { ["--endpoint", $0] }
+            running = try ns.spawn([Harness.executable("tender-activate")] + arguments)
+            // Wait until it listens on every endpoint.
+            let ports = endpoints.compactMap { $0.split(separator: " ").first { $0.hasPrefix("listen=") }?.split(separator: ":").last }
+            let deadline = Date().addingTimeInterval(10)
+            while Date() < deadline && running.process.isRunning {
+                let listening = try ns.run(["/usr/bin/ss", "-ltnH"], timeout: 5).stdout
+                if ports.allSatisfy({ listening.contains("127.0.0.1:\($0) ") }) { break }
+                usleep(20_000)
+            }
+        }
+
+        /// SIGTERM, then the outcome: the launcher's exit and its log.
+        func stop() -> Harness.Outcome {
+            kill(running.pid, SIGTERM)
+            return running.wait(timeout: 20)
+        }
+    }
+
+    /// An endpoint of the tcp_reply guest on 127.0.0.1:`port`.
+    static func endpoint(port: Int, _ options: String, guestArguments: String = "10.0.0.2 80") throws -> String {
+        "listen=127.0.0.1:\(port) kernel=\(try Harness.guest("tcp_reply")) guest=10.0.0.2:80 mem=8 \(options) args=\(guestArguments)"
+    }
+
+    typealias Reply = (body: String, code: String, exit: Int)
+
+    /// `count` transfers at once against `port`, from one curl (--parallel:
+    /// no shell waiting on children); each reply's code, curl's exit status
+    /// and the body's size.
+    static func curls(_ ns: NetNamespace, port: Int, count: Int) throws -> [(code: String, exit: Int, size: Int)] {
+        let url = "http://127.0.0.1:\(port)/"
+        let outcome = try ns.run(["/usr/bin/curl", "-s", "-Z", "--parallel-immediate", "--parallel-max", "\(count)", "-m", "30",
+                                  "-w", "%{http_code}|%{exitcode}|%{size_download}\\n"]
+                                 + Array(repeating: [url, "-o", "/dev/null"], count: count).flatMap { $0 }, timeout: 120)
+        return outcome.stdout.split(separator: "\n").map { line in
+            let parts = line.split(separator: "|", omittingEmptySubsequences: false).map(String.init)
+            return (parts[0], parts.count > 1 ? Int(parts[1]) ?? -1 : -1, parts.count > 2 ? Int(parts[2]) ?? -1 : -1)
+        }
+    }
+
+    /// One client: the body it got, the HTTP code and curl's exit status.
+    static func curl(_ ns: NetNamespace, port: Int) throws -> Reply {
+        let outcome = try ns.run(["/usr/bin/curl", "-s", "-m", "30", "-w", "|%{http_code}|%{exitcode}", "http://127.0.0.1:\(port)/"],
+                                 timeout: 60)
+        let parts = outcome.stdout.split(separator: "|", omittingEmptySubsequences: false).map(String.init)
+        guard parts.count >= 3 else { return (outcome.stdout, "", -1) }
+        return (parts.dropLast(2).joined(separator: "|"), parts[parts.count - 2], Int(parts[parts.count - 1]) ?? -1)
+    }
+
+    static func count(_ text: String, _ needle: String) -> Int {
+        text.components(separatedBy: needle).count - 1
+    }
+
+    /// After SIGTERM: exit 0, every VM stopped, no tap and no tender left.
+    static func expectCleanStop(_ outcome: Harness.Outcome, _ ns: NetNamespace) throws {
+        #expect(!outcome.signaled && outcome.status == 0, "\(outcome)")
+        #expect(outcome.stderr.contains("stopped ") && !outcome.stderr.contains("not reaped"), "\(outcome)")
+        let links = try ns.run([NetNamespace.ip, "-br", "link"], timeout: 10)
+        #expect(!links.stdout.contains("act"), "taps left behind:\n\(links.stdout)")
+        let pids = try Harness.run(program: NetNamespace.ip, ["netns", "pids", ns.name], timeout: 10)
+        #expect(pids.stdout.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty, "processes left: \(pids.stdout)")
+    }
+
+    private func withNamespace(_ body: (NetNamespace) throws -> Void) throws {
+        try Harness.requireKVM()
+        try #require(FileManager.default.isExecutableFile(atPath: "/usr/bin/curl"), "curl is missing (scripts/deps installs it)")
+        try Harness.takingTurns {
+            let ns = try NetNamespace()
+            defer {
+                ns.killAll()
+                ns.delete()
+            }
+            try body(ns)
+        }
+    }
+
+    /// Per connection: every connection gets a fresh VM that ends with it.
+    @Test func perConnectionModeBootsAFreshVMPerConnection() throws {
+        try withNamespace { ns in
+            let launcher = try Launcher(ns, [try Self.endpoint(port: 8080, "mode=connection")])
+            var replies: [Reply] = []
+            for _ in 0..<4 { replies.append(try Self.curl(ns, port: 8080)) }
+            let outcome = launcher.stop()
+            for reply in replies { #expect(reply.body == Self.body && reply.code == "200" && reply.exit == 0, "\(reply)\n\(outcome)") }
+            #expect(Self.count(outcome.stderr, " started (pid") == 4, "\(outcome)")
+            try Self.expectCleanStop(outcome, ns)
+        }
+    }
+
+    /// Per endpoint: connections share one VM; after the idle timeout it is
+    /// stopped (its tap removed) and the next connection boots it again.
+    @Test func perEndpointModeSharesAVMAndStopsItWhenIdle() throws {
+        try withNamespace { ns in
+            let launcher = try Launcher(ns, [try Self.endpoint(port: 8080, "mode=endpoint idle=1")])
+            var replies: [Reply] = []
+            for _ in 0..<3 { replies.append(try Self.curl(ns, port: 8080)) }
+            usleep(2_000_000)
+            let links = try ns.run([NetNamespace.ip, "-br", "link"], timeout: 10)
+            replies.append(try Self.curl(ns, port: 8080))
+            let outcome = launcher.stop()
+            for reply in replies { #expect(reply.body == Self.body && reply.code == "200", "\(reply)\n\(outcome)") }
+            #expect(Self.count(outcome.stderr, " started (pid") == 2, "\(outcome)")
+            #expect(outcome.stderr.contains("vm 1 idle for 1.0 s, stopping it"), "\(outcome)")
+            #expect(!links.stdout.contains("act"), "the idle VM's tap is still there:\n\(links.stdout)\n\(outcome)")
+            try Self.expectCleanStop(outcome, ns)
+        }
+    }
+
+    /// 50 clients at once against an endpoint with no VM: one boot, every
+    /// client served by it.
+    @Test func fiftyConcurrentClientsOnAColdEndpoint() throws {
+        try withNamespace { ns in
+            let launcher = try Launcher(ns, [try Self.endpoint(port: 8080, "mode=endpoint max=64 wait=20")])
+            let replies = try Self.curls(ns, port: 8080, count: 50)
+            let outcome = launcher.stop()
+            #expect(replies.count == 50)
+            #expect(replies.filter { $0.code == "200" && $0.exit == 0 && $0.size == Self.body.utf8.count }.count == 50,
+                    "\(replies)\n\(outcome)")
+            #expect(Self.count(outcome.stderr, " started (pid") == 1, "\(outcome)")
+            try Self.expectCleanStop(outcome, ns)
+        }
+    }
+
+    /// Per connection with a limit: 20 clients at once, at most 4 VMs; the
+    /// excess is refused (a reset, logged), everyone else is served.
+    @Test func perConnectionLimitRefusesTheExcessCleanly() throws {
+        try withNamespace { ns in
+            let launcher = try Launcher(ns, [try Self.endpoint(port: 8080, "mode=connection max=4 wait=20")])
+            let replies = try Self.curls(ns, port: 8080, count: 20)
+            let outcome = launcher.stop()
+            let served = replies.filter { $0.code == "200" && $0.exit == 0 && $0.size == Self.body.utf8.count }.count
+            let refused = Self.count(outcome.stderr, "4 connections already, refusing one")
+            #expect(replies.count == 20)
+            #expect(served >= 4 && refused > 0 && served + refused == 20, "served \(served), refused \(refused)\n\(replies)\n\(outcome)")
+            #expect(Self.count(outcome.stderr, " started (pid") == served, "\(outcome)")
+            try Self.expectCleanStop(outcome, ns)
+        }
+    }
+
+    /// Warm start: tenders wait at their start gate before any connection;
+    /// each connection releases one, and the pool is refilled.
+    @Test func warmStartReleasesAPreparedTender() throws {
+        try withNamespace { ns in
+            let launcher = try Launcher(ns, [try Self.endpoint(port: 8080, "mode=connection warm=2")])
+            usleep(500_000)
+            let before = try ns.run([NetNamespace.ip, "-br", "link"], timeout: 10)
+            var replies: [Reply] = []
+            for _ in 0..<3 {
+                replies.append(try Self.curl(ns, port: 8080))
+                usleep(300_000)
+            }
+            let outcome = launcher.stop()
+            #expect(Self.count(before.stdout, "act") == 2, "two warm tenders, each on its tap:\n\(before.stdout)\n\(outcome)")
+            for reply in replies { #expect(reply.body == Self.body && reply.code == "200", "\(reply)\n\(outcome)") }
+            #expect(Self.count(outcome.stderr, " released") == 3, "\(outcome)")
+            #expect(!outcome.stderr.contains(" started (pid"), "no cold boot expected:\n\(outcome)")
+            try Self.expectCleanStop(outcome, ns)
+        }
+    }
+
+    /// A guest that crashes mid-connection: the client gets what was sent
+    /// and a close, the exit status is logged, the launcher serves on.
+    @Test func aGuestCrashingMidConnectionDoesNotTakeTheLauncherDown() throws {
+        try withNamespace { ns in
+            let launcher = try Launcher(ns, [
+                try Self.endpoint(port: 8080, "mode=endpoint", guestArguments: "10.0.0.2 80 crash"),
+                try Self.endpoint(port: 8081, "mode=endpoint"),
+            ])
+            let crashed = try Self.curl(ns, port: 8080)
+            let after = try Self.curl(ns, port: 8081)
+            let again = try Self.curl(ns, port: 8080)
+            let outcome = launcher.stop()
+            // (The reply is cut inside its headers: curl shows no body.)
+            #expect(crashed.exit == 56 && again.exit == 56, "a reset expected: \(crashed) \(again)\n\(outcome)")
+            #expect(after.body == Self.body && after.exit == 0, "\(after)\n\(outcome)")
+            #expect(outcome.stdout.contains("tcp_reply: crashing mid-connection"), "\(outcome)")
+            #expect(outcome.stderr.contains("vm 1 (pid ") && outcome.stderr.contains("exited with status 255 while serving 1 connection(s)"),
+                    "\(outcome)")
+            try Self.expectCleanStop(outcome, ns)
+        }
+    }
+
+    /// A guest that never accepts: the client gets a clean close (no
+    /// reply) once the bounded wait is over, and a log line says why.
+    @Test func aGuestThatNeverListensGetsTheClientACleanClose() throws {
+        try withNamespace { ns in
+            let launcher = try Launcher(ns, [try Self.endpoint(port: 8080, "mode=endpoint wait=1", guestArguments: "10.0.0.2 81")])
+            let start = Date()
+            let reply = try Self.curl(ns, port: 8080)
+            let elapsed = Date().timeIntervalSince(start)
+            let outcome = launcher.stop()
+            #expect(reply.body.isEmpty && reply.exit == 52, "curl: empty reply from server expected: \(reply)\n\(outcome)")
+            #expect(elapsed < 10, "\(elapsed)")
+            #expect(outcome.stderr.contains("guest 10.0.0.2:80 on vm 1 did not accept within 1.0 s"), "\(outcome)")
+            try Self.expectCleanStop(outcome, ns)
+        }
+    }
+
+    /// The reference tender under the same launcher (cold mode takes any
+    /// tender; Solo5 0.12.1 attaches taps by name: its `@NN' leaves the MTU unset).
+    @Test func coldModeWorksWithTheReferenceTender() throws {
+        let reference = "/opt/ref/solo5-0.12.1/tenders/hvt/solo5-hvt"
+        try #require(FileManager.default.isExecutableFile(atPath: reference), "\(reference) is missing")
+        try withNamespace { ns in
+            let launcher = try Launcher(ns, [try Self.endpoint(port: 8080, "mode=connection attach=name")], tender: reference)
+            let reply = try Self.curl(ns, port: 8080)
+            let outcome = launcher.stop()
+            #expect(reply.body == Self.body && reply.code == "200", "\(reply)\n\(outcome)")
+            try Self.expectCleanStop(outcome, ns)
+        }
+    }
+
+    /// --x-start-fd: the guest runs only once the byte arrives; the run
+    /// ends (exit 1, before the guest's first instruction) when the
+    /// descriptor closes without one; the sealed policy reads that one fd.
+    @Test func startGateHoldsTheGuestUntilItsByte() throws {
+        try Harness.requireKVM()
+        let tender = Harness.executable("solo5-hvt"), hello = try Harness.guest("hello")
+        // (The test's threads block SIGCHLD, which its children inherit: a
+        // shell here must exec, never wait.)
+        let gate = Pipe(), output = Pipe()
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/bin/sh")
+        process.arguments = ["-c", "exec \(tender) --x-start-fd=5 \(hello) 5<&0"]
+        process.standardInput = gate
+        process.standardOutput = output
+        try process.run()
+        usleep(300_000)
+        let early = process.isRunning
+        try gate.fileHandleForWriting.write(contentsOf: [UInt8(ascii: "x")])
+        process.waitUntilExit()
+        let printed = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        #expect(early, "the tender ran before its start byte:\n\(printed)")
+        #expect(process.terminationStatus == 0 && printed.contains("Hello, world!"), "\(printed)")
+        let closed = try Harness.run(program: "/bin/sh", ["-c", "exec \(tender) --x-start-fd=5 \(hello) 5</dev/null"])
+        #expect(closed.status == 1 && !closed.stdout.contains("Hello"), "\(closed)")
+        #expect(closed.stderr.contains("start descriptor closed before the start byte"), "\(closed)")
+        let notOpen = try Harness.run(["--x-start-fd=9", hello])
+        #expect(notOpen.status == 1 && notOpen.stderr.contains("descriptor 9 is not an open inherited descriptor"), "\(notOpen)")
+        let policy = try Harness.run(program: "/bin/sh", ["-c", "exec \(tender) --x-seccomp-dump --x-start-fd=5 \(hello) 5</dev/null"])
+        #expect(policy.stdout.contains("read if arg0 == 5 ") || policy.output.contains("read if arg0 == 5 "), "\(policy)")
+        #expect(!policy.output.contains("read —"), "read must be pinned to the start descriptor:\n\(policy)")
+    }
+
+    /// Bad endpoint specifications: a message naming the problem, exit 1.
+    @Test func badEndpointsAreRejected() throws {
+        let hello = try Harness.guest("hello")
+        for (spec, message) in [
+            ("listen=127.0.0.1:8080 guest=10.0.0.2:80", "kernel=PATH is missing"),
+            ("listen=127.0.0.1:8080 kernel=\(hello) guest=10.0.0.2:80 mode=sometimes", "mode must be"),
+            ("listen=127.0.0.1 kernel=\(hello) guest=10.0.0.2:80", "listen=ADDRESS:PORT expected"),
+            ("listen=127.0.0.1:8080 kernel=\(hello) guest=10.0.0.3:80", "not usable in a /30"),
+            ("listen=127.0.0.1:8080 kernel=\(hello) guest=10.0.0.2:80 link=10.9.0.1/30", "does not share a subnet"),
+            ("listen=127.0.0.1:8080 kernel=/nonexistent guest=10.0.0.2:80", "is not readable"),
+            ("listen=127.0.0.1:8080 kernel=\(hello) guest=10.0.0.2:80 bogus=1", "unknown key `bogus'"),
+        ] {
+            let outcome = try Harness.run(program: Harness.executable("tender-activate"), ["--endpoint", spec], timeout: 10)
+            #expect(outcome.status == 1 && outcome.stderr.contains(message), "\(spec): \(outcome)")
+        }
+    }
+}
