@@ -4,7 +4,9 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/if.h>
+#include <linux/ethtool.h>
 #include <linux/if_tun.h>
+#include <linux/sockios.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <pthread.h>
@@ -193,4 +195,22 @@ int act_tap_delete(const char *name)
     int saved = errno;
     close(fd);
     return r < 0 ? -saved : 0;
+}
+
+int act_if_running(const char *name)
+{
+    int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    if (s < 0)
+        return -errno;
+    struct ifreq ifr;
+    memset(&ifr, 0, sizeof ifr);
+    strncpy(ifr.ifr_name, name, IFNAMSIZ - 1);
+    /* The carrier itself (IFF_RUNNING follows it only through the
+     * deferred link watch, and a new device reads as running). */
+    struct ethtool_value link = { .cmd = ETHTOOL_GLINK };
+    ifr.ifr_data = (void *)&link;
+    int r = ioctl(s, SIOCETHTOOL, &ifr);
+    int saved = errno;
+    close(s);
+    return r < 0 ? -saved : link.data != 0;
 }

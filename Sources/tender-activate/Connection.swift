@@ -75,6 +75,17 @@ struct Connection {
     private func connectGuest(_ vm: VM) -> Int32? {
         let deadline = now() + config.bootWait
         var lastError: Int32 = ETIMEDOUT
+        if vm.persistentTap {
+            // Until the tender attaches the tap, what the host sends on it is
+            // dropped (an ARP request or SYN lost costs a 1 s retransmit).
+            while act_if_running(vm.tap) == 0 && now() < deadline && !isDead(vm).dead {
+                var pause = timespec(tv_sec: 0, tv_nsec: 200_000)
+                nanosleep(&pause, nil)
+            }
+            // (The kernel's link watch then activates its queue, at once for a carrier coming up.)
+            var settle = timespec(tv_sec: 0, tv_nsec: 1_000_000)
+            nanosleep(&settle, nil)
+        }
         while now() < deadline {
             let (dead, exit) = isDead(vm)
             if dead {

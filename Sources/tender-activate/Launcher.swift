@@ -80,17 +80,21 @@ final class Launcher {
         var tapFd = tap
         defer { if tapFd >= 0 { close(tapFd) } }
         let tapName = String(cString: name)
-        var up = config.attachByName ? act_tap_persist(tap, 1) : 0
+        var up: Int32 = 0
+        if config.attachByName {
+            // Persistent, and detached before it goes up: the tender attaches
+            // it by name (attached here it would be busy), and until then it
+            // has no carrier, which the relay waits for (a frame sent before
+            // is dropped).
+            up = act_tap_persist(tap, 1)
+            close(tapFd)
+            tapFd = -1
+        }
         if up == 0 { up = act_if_up(tapName, config.hostAddress, Int32(config.prefix)) }
         guard up == 0 else {
             log("\(endpoint.name): configuring \(tapName): \(errnoText(-up))")
             if config.attachByName { _ = act_tap_delete(tapName) }
             return nil
-        }
-        if config.attachByName {
-            // The tender attaches by name: a tap attached to this descriptor would be busy.
-            close(tapFd)
-            tapFd = -1
         }
         var gate: (read: Int32, write: Int32) = (-1, -1)
         if warm {

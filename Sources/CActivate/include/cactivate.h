@@ -56,4 +56,8 @@ int act_tap_persist(int fd, int on);
 /* Removes persistent tap `name` (attaches to it and clears persistence). */
 int act_tap_delete(const char *name);
 
+/* 1 when interface `name` has carrier (a tap: some descriptor is attached
+ * to it), 0 when not, -errno. */
+int act_if_running(const char *name);
+
 #endif
