@@ -197,7 +197,7 @@ int act_tap_delete(const char *name)
     return r < 0 ? -saved : 0;
 }
 
-int act_if_running(const char *name)
+int act_if_carrier(const char *name)
 {
     int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
     if (s < 0)

@@ -78,7 +78,7 @@ struct Connection {
         if vm.persistentTap {
             // Until the tender attaches the tap, what the host sends on it is
             // dropped (an ARP request or SYN lost costs a 1 s retransmit).
-            while act_if_running(vm.tap) == 0 && now() < deadline && !isDead(vm).dead {
+            while act_if_carrier(vm.tap) == 0 && now() < deadline && !isDead(vm).dead {
                 var pause = timespec(tv_sec: 0, tv_nsec: 200_000)
                 nanosleep(&pause, nil)
             }

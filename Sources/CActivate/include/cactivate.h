@@ -58,6 +58,6 @@ int act_tap_delete(const char *name);
 
 /* 1 when interface `name` has carrier (a tap: some descriptor is attached
  * to it), 0 when not, -errno. */
-int act_if_running(const char *name);
+int act_if_carrier(const char *name);
 
 #endif
