@@ -30,7 +30,9 @@ int act_move_high(int fd)
     return high < 0 ? -saved : high;
 }
 
-int act_tap_create(const char *pattern, char name[16])
+/* Opens /dev/net/tun attached to TAP `name` (created if missing, a
+ * pattern with %d picks a free name); the name it got goes into `got`. */
+static int tap_open(const char *name, char got[IFNAMSIZ])
 {
     int fd = open("/dev/net/tun", O_RDWR | O_CLOEXEC);
     if (fd < 0)
@@ -38,25 +40,38 @@ int act_tap_create(const char *pattern, char name[16])
     struct ifreq ifr;
     memset(&ifr, 0, sizeof ifr);
     ifr.ifr_flags = IFF_TAP | IFF_NO_PI;
-    strncpy(ifr.ifr_name, pattern, IFNAMSIZ - 1);
+    strncpy(ifr.ifr_name, name, IFNAMSIZ - 1);
     if (ioctl(fd, TUNSETIFF, &ifr) < 0) {
         int saved = errno;
         close(fd);
         return -saved;
     }
-    memcpy(name, ifr.ifr_name, IFNAMSIZ);
-    name[IFNAMSIZ - 1] = 0;
-    return act_move_high(fd);
+    memcpy(got, ifr.ifr_name, IFNAMSIZ);
+    got[IFNAMSIZ - 1] = 0;
+    return fd;
+}
+
+int act_tap_create(const char *pattern, char name[16])
+{
+    int fd = tap_open(pattern, name);
+    return fd < 0 ? fd : act_move_high(fd);
+}
+
+/* A socket for interface ioctls, and `ifr` naming `name`. */
+static int if_socket(const char *name, struct ifreq *ifr)
+{
+    memset(ifr, 0, sizeof *ifr);
+    strncpy(ifr->ifr_name, name, IFNAMSIZ - 1);
+    int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    return s < 0 ? -errno : s;
 }
 
 int act_if_up(const char *name, uint32_t addr, int prefix)
 {
-    int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-    if (s < 0)
-        return -errno;
     struct ifreq ifr;
-    memset(&ifr, 0, sizeof ifr);
-    strncpy(ifr.ifr_name, name, IFNAMSIZ - 1);
+    int s = if_socket(name, &ifr);
+    if (s < 0)
+        return s;
     struct sockaddr_in *sin = (struct sockaddr_in *)&ifr.ifr_addr;
     sin->sin_family = AF_INET;
     sin->sin_addr.s_addr = addr;
@@ -182,29 +197,21 @@ int act_tap_persist(int fd, int on)
 
 int act_tap_delete(const char *name)
 {
-    int fd = open("/dev/net/tun", O_RDWR | O_CLOEXEC);
+    char got[IFNAMSIZ];
+    int fd = tap_open(name, got);
     if (fd < 0)
-        return -errno;
-    struct ifreq ifr;
-    memset(&ifr, 0, sizeof ifr);
-    ifr.ifr_flags = IFF_TAP | IFF_NO_PI;
-    strncpy(ifr.ifr_name, name, IFNAMSIZ - 1);
-    int r = ioctl(fd, TUNSETIFF, &ifr);
-    if (r == 0)
-        r = ioctl(fd, TUNSETPERSIST, 0);
-    int saved = errno;
+        return fd;
+    int r = ioctl(fd, TUNSETPERSIST, 0) < 0 ? -errno : 0;
     close(fd);
-    return r < 0 ? -saved : 0;
+    return r;
 }
 
 int act_if_carrier(const char *name)
 {
-    int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-    if (s < 0)
-        return -errno;
     struct ifreq ifr;
-    memset(&ifr, 0, sizeof ifr);
-    strncpy(ifr.ifr_name, name, IFNAMSIZ - 1);
+    int s = if_socket(name, &ifr);
+    if (s < 0)
+        return s;
     /* The carrier itself (IFF_RUNNING follows it only through the
      * deferred link watch, and a new device reads as running). */
     struct ethtool_value link = { .cmd = ETHTOOL_GLINK };
