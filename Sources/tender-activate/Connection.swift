@@ -9,6 +9,8 @@ struct Connection {
     let launcher: Launcher
     let endpoint: Endpoint
     let client: Int32
+    /// When the connection was accepted (for --verbose's first-byte time).
+    let accepted: Double
 
     private var config: EndpointConfig { endpoint.config }
 
@@ -146,10 +148,13 @@ struct Connection {
                 continue
             }
             for index in 0..<2 where directions[index].open && fds[index].revents != 0 {
-                if !directions[index].pump(buffer) {
-                    // Reset or error: end both ways.
-                    if directions[index].failed { return !isDead(vm).dead }
+                let before = directions[1].moved
+                let open = directions[index].pump(buffer)
+                if verbose && index == 1 && before == 0 && directions[1].moved > 0 {
+                    log("\(endpoint.name): vm \(vm.id): first reply byte \(milliseconds(now() - accepted)) ms after accept")
                 }
+                // Reset or error: end both ways.
+                if !open && directions[index].failed { return !isDead(vm).dead }
             }
         }
         return true
@@ -163,6 +168,8 @@ struct Direction {
     let to: Int32
     var open = true
     var failed = false
+    /// Bytes moved so far.
+    var moved = 0
     var pipe: (read: Int32, write: Int32)?
 
     init(from: Int32, to: Int32) {
@@ -183,6 +190,7 @@ struct Direction {
             finish(failed: true)
             return false
         }
+        moved += n
         if n == Self.bufferSize {
             var fds: [Int32] = [0, 0]
             if act_pipe(&fds, 1) == 0 { pipe = (fds[0], fds[1]) }
@@ -211,6 +219,7 @@ struct Direction {
             }
             left -= m
         }
+        moved += n
         return true
     }
 

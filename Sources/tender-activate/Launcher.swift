@@ -207,7 +207,10 @@ final class Launcher {
                 refuse(client)
                 continue
             }
-            let started = startThread { [self] in Connection(launcher: self, endpoint: endpoint, client: client).serve() }
+            let accepted = now()
+            let started = startThread { [self] in
+                Connection(launcher: self, endpoint: endpoint, client: client, accepted: accepted).serve()
+            }
             if !started {
                 log("\(endpoint.name): no thread for a connection, refusing it")
                 lock.locked { endpoint.connections -= 1 }

@@ -13,6 +13,13 @@ func now() -> Double {
 /// --verbose: a line for every VM started, released and reaped.
 nonisolated(unsafe) var verbose = false
 
+/// Seconds as milliseconds with two decimals ("12.05").
+func milliseconds(_ seconds: Double) -> String {
+    let hundredths = Int((seconds * 100_000).rounded())
+    let fraction = hundredths % 100
+    return "\(hundredths / 100).\(fraction < 10 ? "0" : "")\(fraction)"
+}
+
 func errnoText(_ code: Int32) -> String { String(cString: strerror(code)) }
 
 /// One line on standard error, written with one write(2) so lines from
