@@ -95,11 +95,8 @@ public final class BlockModule: TenderModule {
 
     /// Opens the backing storage read-write and takes its size as capacity.
     private static func open(_ path: String) throws(TenderError) -> (descriptor: FileDescriptor, capacity: UInt64) {
-        let descriptor: FileDescriptor
-        switch FileDescriptor.open(path, O_RDWR) {
-        case .success(let opened): descriptor = opened
-        case .failure(let code): throw .system("Could not open block device: \(path)", errno: code)
-        }
+        let descriptor = try FileDescriptor.open(path, O_RDWR, kind: .storage,
+                                                 failure: "Could not open block device: \(path)")
         let end = lseek(descriptor.rawValue, 0, SEEK_END)
         guard end >= 0 else {
             let code = Errno.current

@@ -115,11 +115,7 @@ enum TapAttach {
 
     /// A random, locally administered unicast MAC address.
     static func generateMAC() throws(TenderError) -> (UInt8, UInt8, UInt8, UInt8, UInt8, UInt8) {
-        let random: FileDescriptor
-        switch FileDescriptor.open("/dev/urandom", O_RDONLY) {
-        case .success(let opened): random = opened
-        case .failure(let code): throw .system("Could not open /dev/urandom", errno: code)
-        }
+        let random = try FileDescriptor.open("/dev/urandom", O_RDONLY, kind: .any, failure: "Could not open /dev/urandom")
         defer { random.close() }
         var mac: (UInt8, UInt8, UInt8, UInt8, UInt8, UInt8) = (0, 0, 0, 0, 0, 0)
         let count = withUnsafeMutableBytes(of: &mac) { Glibc.read(random.rawValue, $0.baseAddress, $0.count) }

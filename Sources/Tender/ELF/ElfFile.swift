@@ -17,11 +17,7 @@ public final class ElfFile {
 
     /// Opens `path` (mapped read-only by libelf).
     public static func open(path: String) throws(TenderError) -> ElfFile {
-        let fd: FileDescriptor
-        switch FileDescriptor.open(path, O_RDONLY) {
-        case .success(let opened): fd = opened
-        case .failure(let code): throw .system("\(path): Could not open", errno: code)
-        }
+        let fd = try FileDescriptor.open(path, O_RDONLY, kind: .regularFile, failure: "\(path): Could not open")
         guard elf_version(UInt32(EV_CURRENT)) != UInt32(EV_NONE),
               let elf = elf_begin(fd.rawValue, ELF_C_READ_MMAP, nil) else {
             fd.close()

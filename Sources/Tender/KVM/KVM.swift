@@ -34,10 +34,7 @@ public struct KVMSystem {
     public static let requiredAPIVersion: Int32 = 12
 
     public static func open(path: String = "/dev/kvm") throws(TenderError) -> KVMSystem {
-        switch FileDescriptor.open(path, O_RDWR) {
-        case .success(let fd): return KVMSystem(fd: fd)
-        case .failure(let code): throw .system("Could not open: \(path)", errno: code)
-        }
+        KVMSystem(fd: try FileDescriptor.open(path, O_RDWR, kind: .any, failure: "Could not open: \(path)"))
     }
 
     public func apiVersion() -> Result<Int32, Errno> { kvmIoctl(fd, CKVM_GET_API_VERSION, nil) }

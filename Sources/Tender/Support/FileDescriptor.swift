@@ -26,6 +26,57 @@ public struct FileDescriptor: Equatable, Hashable, Sendable {
         return fd < 0 ? .failure(.current) : .success(FileDescriptor(rawValue: fd))
     }
 
+    /// What a file given on the command line must be.
+    public enum Kind: Sendable {
+        /// A regular file (a KERNEL).
+        case regularFile
+        /// A regular file or a block device (backing storage).
+        case storage
+        /// Anything that opens (/dev/kvm, /dev/net/tun).
+        case any
+    }
+
+    /// Opens `path` as a file of `kind`; every failure is a `TenderError`
+    /// reading `message: reason`. A file of another kind is refused with a
+    /// reason naming what it is ("Is a directory", "Is a FIFO"), not with
+    /// whatever the first read would have said. The open itself never blocks
+    /// (a FIFO without a writer would hang a plain open).
+    public static func open(_ path: String, _ flags: Int32, kind: Kind,
+                            failure message: String) throws(TenderError) -> FileDescriptor {
+        let fd = Glibc.open(path, flags | O_CLOEXEC | O_NOCTTY | (kind == .any ? 0 : O_NONBLOCK))
+        guard fd >= 0 else { throw .system(message) }
+        let descriptor = FileDescriptor(rawValue: fd)
+        guard kind != .any else { return descriptor }
+        var status = stat()
+        guard fstat(fd, &status) == 0 else {
+            let code = Errno.current
+            descriptor.close()
+            throw .system(message, errno: code)
+        }
+        let type = status.st_mode & S_IFMT
+        if type != S_IFREG && !(kind == .storage && type == S_IFBLK) {
+            descriptor.close()
+            throw TenderError("\(message): \(describe(fileType: type))")
+        }
+        if flags & O_NONBLOCK == 0 {
+            _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK)
+        }
+        return descriptor
+    }
+
+    /// Why a file of this type is refused, in the words of strerror where
+    /// there are some.
+    static func describe(fileType type: mode_t) -> String {
+        switch type {
+        case S_IFDIR: return String(cString: strerror(EISDIR))
+        case S_IFIFO: return "Is a FIFO (named pipe), not a regular file"
+        case S_IFCHR: return "Is a character device, not a regular file"
+        case S_IFBLK: return "Is a block device, not a regular file"
+        case S_IFSOCK: return "Is a socket, not a regular file"
+        default: return "Is not a regular file"
+        }
+    }
+
     public func close() { _ = Glibc.close(rawValue) }
 
     /// Writes all of `bytes`, retrying after short writes and EINTR.
