@@ -120,7 +120,7 @@ public enum TenderProgram {
         let policy = [ModuleRules(module: "process", rules: ProcessRules.rules(vcpu: machine.vcpu.fd))]
             + zip(modules, moduleTypes).map { ModuleRules(module: $1.name, rules: $0.seccompRules()) }
         if dumpPolicy {
-            writeStandardOutput(SeccompFilter.describe(policy))
+            writeStandardOutput(SeccompFilter.describe(policy) + machine.msrPolicy.summary)
             return 0
         }
         try SeccompFilter(policy).load()

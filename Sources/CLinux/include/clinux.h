@@ -46,6 +46,12 @@ static inline int ckvm_ioctl_value(int fd, unsigned long request, unsigned long 
     return ioctl(fd, request, value);
 }
 
+/* The guest's MSR filter (Tender/KVM/MSRFilter.swift). */
+static const unsigned long CKVM_X86_SET_MSR_FILTER = KVM_X86_SET_MSR_FILTER;
+static const uint32_t CKVM_MSR_FILTER_DEFAULT_DENY = KVM_MSR_FILTER_DEFAULT_DENY;
+static const uint32_t CKVM_MSR_FILTER_READ = KVM_MSR_FILTER_READ;
+static const uint32_t CKVM_MSR_FILTER_WRITE = KVM_MSR_FILTER_WRITE;
+
 #include "guest_shared.h"
 
 #endif

@@ -12,6 +12,8 @@ final class Machine {
     let memory: GuestMemory
     /// TSC frequency in Hz, for hvt_boot_info.cpu_cycle_freq.
     private(set) var cpuCycleFrequency: UInt64 = 0
+    /// Whether the guest's MSR accesses are filtered (GuestCPU).
+    let msrPolicy: GuestCPU.MSRPolicy
 
     /// `guestSize` bytes of guest memory, mapped with `mappedSize` (larger
     /// when a region shared with the host sits above the guest's memory).
@@ -25,6 +27,12 @@ final class Machine {
             throw TenderError("KVM: host does not support KVM_CAP_USER_MEMORY")
         }
         vm = try kvm.createVM().orFail("CREATE_VM")
+        if try vm.checkExtension(KVM_CAP_X86_MSR_FILTER).orFail("KVM_CHECK_EXTENSION") > 0 {
+            try vm.denyMSRs(except: GuestCPU.allowedMSRs).orFail("KVM_X86_SET_MSR_FILTER")
+            msrPolicy = .filtered
+        } else {
+            msrPolicy = .unavailable
+        }
         memory = try GuestMemory(size: guestSize, mappedSize: mappedSize, accessMap: accessMap)
         try vm.setUserMemoryRegion(slot: 0, guestPhysicalAddress: 0, size: mappedSize,
                                    userspaceAddress: memory.userspaceAddress).orFail("SET_USER_MEMORY_REGION")
@@ -39,6 +47,7 @@ final class Machine {
 
         let cpuid = try kvm.supportedCPUID().orFail("GET_SUPPORTED_CPUID")
         defer { cpuid.deallocate() }
+        cpuid.filter(GuestCPU.filter)
         try vcpu.setCPUID(cpuid).orFail("SET_CPUID2")
 
         var sregs = try vcpu.getSpecialRegisters().orFail("GET_SREGS")
