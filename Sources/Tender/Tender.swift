@@ -11,6 +11,7 @@ public enum TenderProgram {
     /// Runs the tender with `modules` (plus the core) and exits with the
     /// guest's status, or 1 with a message.
     public static func main(modules: [any TenderModule.Type]) -> Never {
+        FileDescriptor.reserveStandardDescriptors()
         let argv = CommandLine.arguments
         Diagnostics.programName = argv.first.map(Diagnostics.basename) ?? "solo5-hvt"
         // _exit, not exit: everything is written already (no stdio buffers),

@@ -51,11 +51,39 @@ public final class BlockModule: TenderModule {
                     retryingInterrupts { pwrite(descriptor.rawValue, bytes.baseAddress, bytes.count, off_t(offset)) }
                 }
             }
-            guard done >= 0 else { throw .system("Fatal error when \(transfer == .read ? "reading" : "writing")") }
+            guard done >= 0 else {
+                return try Self.storageFailure("Fatal error when \(transfer == .read ? "reading" : "writing")")
+            }
             guard UInt64(done) == length else {
-                throw TenderError("Fatal error: \(transfer == .read ? "read" : "wrote") only \(done) out of \(length) bytes")
+                // Short only when the storage is full (a write: ENOSPC, EFBIG,
+                // quota) or past its end (a read: the file shrank under the guest).
+                return Self.storageFailed(transfer == .read
+                    ? "read only \(done) out of \(length) bytes (backing file truncated?)"
+                    : "wrote only \(done) out of \(length) bytes")
             }
             return SOLO5_R_OK
+        }
+
+        /// Storage that fails as storage does (full, I/O error, too large,
+        /// shrunk) fails the guest's request with SOLO5_R_EUNSPEC, as a disk
+        /// would, where the reference ends the run; a wrong descriptor or
+        /// memory is still fatal. The first such failure is reported.
+        static func storageFailure(_ message: String) throws(TenderError) -> solo5_result_t {
+            let code = Errno.current
+            switch code.rawValue {
+            case ENOSPC, EDQUOT, EIO, EFBIG: return storageFailed(code.description)
+            default: throw .system(message, errno: code)
+            }
+        }
+
+        nonisolated(unsafe) private static var reported = false
+
+        static func storageFailed(_ why: String) -> solo5_result_t {
+            if !reported {
+                reported = true
+                Diagnostics.warn("block: I/O error (\(why)): the guest is told SOLO5_R_EUNSPEC; further errors are not reported")
+            }
+            return SOLO5_R_EUNSPEC
         }
     }
 

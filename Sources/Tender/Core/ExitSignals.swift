@@ -33,6 +33,9 @@ enum ExitSignals {
         sigfillset(&action.sa_mask)
         sigaction(SIGINT, &action, nil)
         sigaction(SIGTERM, &action, nil)
+        // Console output to a pipe nobody reads fails with EPIPE and ends the
+        // run with a message and status 1, not with a silent SIGPIPE death.
+        signal(SIGPIPE, SIG_IGN)
         // A parent may have started us with these blocked (the mask is
         // inherited); a tender that cannot be stopped is worse.
         var set = sigset_t()

@@ -79,6 +79,19 @@ public struct FileDescriptor: Equatable, Hashable, Sendable {
 
     public func close() { _ = Glibc.close(rawValue) }
 
+    /// Makes sure descriptors 0, 1 and 2 are open, before anything else is:
+    /// a tender started with one closed would otherwise get a KVM, block or
+    /// tap descriptor there, and the guest's console output would go into
+    /// it. A closed one becomes /dev/null opened read-only, so writes to it
+    /// still fail (EBADF) as they would have.
+    public static func reserveStandardDescriptors() {
+        for fd: Int32 in 0...2 where fcntl(fd, F_GETFD) < 0 && errno == EBADF {
+            let opened = Glibc.open("/dev/null", O_RDONLY)
+            // Opens take the lowest free number: `fd` itself, the first time.
+            if opened >= 0 && opened != fd { _ = Glibc.close(opened) }
+        }
+    }
+
     /// Writes all of `bytes`, retrying after short writes and EINTR.
     @discardableResult
     public func writeAll(_ bytes: UnsafeRawBufferPointer) -> Result<Void, Errno> {
