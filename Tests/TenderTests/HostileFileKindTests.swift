@@ -49,4 +49,20 @@ struct HostileFileKindTests {
         let outcome = try Harness.run(["--mem=32", "--block:storage=\(disk)", try Harness.guest("blk")])
         #expect(outcome.status == 0 && outcome.stdout.contains("SUCCESS"), "\(outcome)")
     }
+
+    /// A block device stays a valid backing store (a loop device over a
+    /// file here), as with the reference.
+    @Test func blockDeviceIsAccepted() throws {
+        try Harness.requireKVM()
+        let directory = try Harness.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let image = directory.appendingPathComponent("loop.img").path
+        #expect(FileManager.default.createFile(atPath: image, contents: Data(count: 65536)))
+        let attach = try Harness.run(program: "/sbin/losetup", ["--find", "--show", image])
+        try #require(attach.status == 0, "a loop device is needed (root, /dev/loop-control): \(attach)")
+        let device = attach.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        defer { _ = try? Harness.run(program: "/sbin/losetup", ["--detach", device]) }
+        let outcome = try Harness.run(["--mem=32", "--block:storage=\(device)", try Harness.guest("blk")])
+        #expect(outcome.status == 0 && outcome.stdout.contains("blk: capacity 65536 block_size 512"), "\(outcome)")
+    }
 }
