@@ -13,9 +13,7 @@
  *                          (SYSENTER, APIC base, feature control, VMX, VM_CR,
  *                          KVM paravirtual clocks, STAR, PAT...); each must
  *                          raise #GP (caught by our own IDT) and leave the
- *                          MSR as it was. (kvm_pvm delivers guest
- *                          exceptions its own paravirtual way, not through
- *                          an IDT: this mode is for real KVM.)
+ *                          MSR as it was.
  *   cpu_probe msr-read MSR / msr-write MSR VALUE
  *                          one access with no IDT: a denied one ends in a
  *                          triple fault; if it comes back the guest says
@@ -60,8 +58,21 @@ struct idt_gate {
 
 static struct idt_gate idt[32] __attribute__((aligned(16)));
 
+/* Our own GDT with the selectors the tender set up (code 0x8, data 0x10),
+ * as Solo5's bindings load their own: exception delivery reads the code
+ * descriptor through the page tables, and the tender's GDT lies below the
+ * boot info, in memory they leave unmapped. */
+static const uint64_t gdt[3] __attribute__((aligned(16))) = {
+    0, 0x00af9b000000ffffULL, 0x00cf93000000ffffULL
+};
+
 static void install_gp_handler(void)
 {
+    struct {
+        uint16_t limit;
+        uint64_t base;
+    } __attribute__((packed)) gdtr = { sizeof gdt - 1, (uint64_t)gdt };
+    __asm__ volatile("lgdt %0" : : "m"(gdtr));
     uint64_t handler = (uint64_t)gp_entry;
     uint16_t cs;
     __asm__ volatile("mov %%cs, %0" : "=r"(cs));
