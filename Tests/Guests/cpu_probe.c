@@ -12,8 +12,7 @@
  *   cpu_probe msr-denied   reads and writes MSRs a unikernel has no use for
  *                          (SYSENTER, APIC base, feature control, VMX, VM_CR,
  *                          KVM paravirtual clocks, STAR, PAT...); each must
- *                          raise #GP (caught by our own IDT) and leave the
- *                          MSR as it was.
+ *                          raise #GP (caught by our own IDT).
  *   cpu_probe msr-read MSR / msr-write MSR VALUE
  *                          one access with no IDT: a denied one ends in a
  *                          triple fault; if it comes back the guest says
