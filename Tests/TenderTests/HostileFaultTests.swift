@@ -191,6 +191,21 @@ struct HostileFaultTests {
                 && outcome.stderr.hasSuffix(": File descriptor in bad state\n"), "\(outcome)")
     }
 
+    /// The hand-made broken executables of the fuzz corpus (fuzz/corpus/elf)
+    /// through the real tender: each refused (or, for the two that load,
+    /// stopped at their HLT) with one message and status 1, never a crash.
+    @Test func brokenExecutablesOfTheFuzzCorpus() throws {
+        try Harness.requireKVM()
+        let directory = Harness.packageRoot.appendingPathComponent("fuzz/corpus/elf")
+        let seeds = try FileManager.default.contentsOfDirectory(atPath: directory.path).sorted()
+        #expect(seeds.count >= 30)
+        for seed in seeds {
+            let outcome = try Harness.run(["--mem=8", directory.appendingPathComponent(seed).path], timeout: 30)
+            #expect(!outcome.signaled && outcome.status == 1, "\(seed): \(outcome)")
+            #expect(outcome.stderr.hasPrefix("solo5-hvt: ") && outcome.stdout.isEmpty, "\(seed): \(outcome)")
+        }
+    }
+
     // MARK: Guest-side abuse
 
     /// Every hypercall number 0-255 with a zeroed argument block and no
