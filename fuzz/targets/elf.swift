@@ -10,16 +10,18 @@ public func fuzzOne(_ data: UnsafePointer<UInt8>, _ size: Int) -> Int32 {
     let bytes = Array(UnsafeBufferPointer(start: data, count: size))
     guard let elf = try? ElfFile.parse(bytes: bytes, name: "fuzz") else { return 0 }
     defer { elf.close() }
-    guard (try? elf.checkABI()) != nil else { return 0 }
-    _ = try? elf.manifest()
+    // Every ABI version the tender accepts (0, 1, 2) decides the layout.
+    guard let abi = try? elf.checkABI() else { return 0 }
+    _ = try? abi.manifest(of: elf)
     let memorySize: UInt64 = 4 << 20
-    guard let plan = try? LoadPlan.make(for: elf, memorySize: memorySize, minimumBase: X86Layout.guestMinBase) else {
+    guard let plan = try? LoadPlan.make(for: elf, abi: abi, memorySize: memorySize,
+                                        minimumBase: X86Layout.guestMinBase) else {
         return 0
     }
     // A fresh mapping each time a plan passes: the plan sets protections.
     guard let memory = try? GuestMemory(size: memorySize, mappedSize: memorySize,
-                                        accessMap: X86Layout.accessMap(for: plan)) else { return 0 }
-    _ = try? memory.load(plan, from: elf)
+                                        accessMap: X86Layout.accessMap(for: plan, abi: abi)) else { return 0 }
+    _ = try? plan.load(from: elf, into: memory)
     // (The tender never unmaps guest memory: it lives as long as the process.)
     munmap(memory.base, Int(memory.mappedSize))
     return 0

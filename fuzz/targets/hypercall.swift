@@ -57,8 +57,8 @@ let setup: Setup = {
     precondition(try! modules[2].handleOption("--block:storage=\(disk)", manifest: manifest))
     precondition(try! modules[3].handleOption("--net:service0=@\(pair[0])", manifest: manifest))
     unlink(disk)
-    let moduleSetup = ModuleSetup(machine: machine, manifest: manifest, hypercalls: HypercallTable(),
-                                  waitset: try! Waitset(), region: nil)
+    let moduleSetup = ModuleSetup(machine: machine, manifest: manifest, abi: .v2, hypercalls: HypercallTable(abi: .v2),
+                                  waitset: try! Waitset())
     for module in modules { try! module.setup(moduleSetup) }
     return Setup(machine: machine, handlers: moduleSetup.hypercalls.handlers)
 }()

@@ -4,8 +4,8 @@
 // may name any data range: an access outside guest memory would be an
 // address-sanitizer report; a rejected ring is a TenderError.
 //
-// Input: the ring's bytes (placed at the ring's address), then the rest of
-// guest memory from its start.
+// Input: the ring's bytes (placed in the shared region above guest memory),
+// then guest memory from its start.
 import CLinux
 import Glibc
 import HvtABI
@@ -13,11 +13,14 @@ import HvtABI
 @testable import Tender
 
 let guestSize: UInt64 = 1 << 20
-let ringAddress: GuestAddress = 0x8_0000
+/// The ring is a shared region right above guest memory, as in the tender.
+let ringAddress: GuestAddress = guestSize
 let ringSize = MemoryLayout<hvt_ring>.size
+let mappedSize = guestSize + (UInt64(ringSize) + 0xfff) & ~0xfff
 
 struct Setup {
     let memory: GuestMemory
+    let region: SharedRegion
     let devices: DeviceTable<NetModule.Device>
     let kick: FileDescriptor
 }
@@ -31,9 +34,10 @@ let setup: Setup = {
     _ = write(pair[1], &frame, frame.count)
     var devices = DeviceTable<NetModule.Device>(entries: 3)
     devices[1] = NetModule.Device(descriptor: FileDescriptor(rawValue: pair[0]), maxFrame: 1514)
-    let memory = try! GuestMemory(size: guestSize, mappedSize: guestSize,
+    let memory = try! GuestMemory(size: guestSize, mappedSize: mappedSize,
                                   accessMap: GuestAccessMap(noAccess: [0..<0x1000], readOnly: [0x1000..<0x2_0000]))
-    return Setup(memory: memory, devices: devices, kick: FileDescriptor(rawValue: eventfd(0, 0)))
+    let region = try! SharedRegion(memory: memory, address: ringAddress, size: UInt64(ringSize))
+    return Setup(memory: memory, region: region, devices: devices, kick: FileDescriptor(rawValue: eventfd(0, 0)))
 }()
 
 @_cdecl("LLVMFuzzerTestOneInput")
@@ -41,9 +45,9 @@ public func fuzzOne(_ data: UnsafePointer<UInt8>, _ size: Int) -> Int32 {
     let memory = setup.memory
     let input = UnsafeBufferPointer(start: data, count: size)
     try! memory.hostCopy(input.prefix(ringSize), to: ringAddress)
-    if size > ringSize { try! memory.hostCopy(input.dropFirst(ringSize).prefix(Int(ringAddress)), to: 0) }
-    let ring = NetRing(memory: memory, at: ringAddress, devices: setup.devices, kick: setup.kick)
+    if size > ringSize { try! memory.hostCopy(input.dropFirst(ringSize).prefix(Int(guestSize)), to: 0) }
+    let ring = NetRing(memory: memory, region: setup.region, devices: setup.devices, kick: setup.kick)
     _ = try? ring.process()
-    memset(memory.base, 0, Int(guestSize))
+    memset(memory.base, 0, Int(mappedSize))
     return 0
 }
