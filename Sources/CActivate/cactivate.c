@@ -11,11 +11,12 @@
 #include <netinet/tcp.h>
 #include <pthread.h>
 #include <signal.h>
-#include <spawn.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/prctl.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 extern char **environ;
@@ -91,33 +92,116 @@ int act_if_up(const char *name, uint32_t addr, int prefix)
     return r < 0 ? -saved : 0;
 }
 
+/* dup2 that also gives a descriptor already at `to` to the child (dup2 of
+ * a descriptor onto itself would leave its close-on-exec flag set). */
+static int give(int fd, int to)
+{
+    if (fd == to)
+        return fcntl(fd, F_SETFD, 0);
+    return dup2(fd, to) < 0 ? -1 : 0;
+}
+
+/* vfork rather than posix_spawn: the child must ask for SIGKILL when the
+ * launcher dies (PR_SET_PDEATHSIG), so that a launcher killed with SIGKILL
+ * leaves no tender running. Until execve the child shares our memory: it
+ * makes system calls only, and reports a failed exec through `failed`. */
+static pid_t spawn_now(const char *path, char *const argv[], int tap, int start, int out)
+{
+    pid_t parent = getpid();
+    volatile int failed = 0;
+    pid_t pid = vfork();
+    if (pid == 0) {
+        /* Default dispositions and an empty mask (the launcher blocks
+         * SIGTERM/SIGCHLD for its signalfd); a session of its own. */
+        struct sigaction dfl = { .sa_handler = SIG_DFL };
+        for (int sig = 1; sig < NSIG; sig++)
+            if (sig != SIGKILL && sig != SIGSTOP)
+                sigaction(sig, &dfl, NULL);
+        sigset_t none;
+        sigemptyset(&none);
+        if (sigprocmask(SIG_SETMASK, &none, NULL) < 0 || setsid() < 0 ||
+            prctl(PR_SET_PDEATHSIG, SIGKILL) < 0)
+            goto fail;
+        /* The launcher may have died before the request took effect. */
+        if (getppid() != parent)
+            _exit(127);
+        if ((out >= 0 && (give(out, 1) < 0 || give(out, 2) < 0)) ||
+            (tap >= 0 && give(tap, 3) < 0) || (start >= 0 && give(start, 4) < 0))
+            goto fail;
+        execve(path, argv, environ);
+    fail:
+        failed = errno;
+        _exit(127);
+    }
+    if (pid < 0)
+        return -errno;
+    if (failed) {
+        /* Reaped here, as posix_spawn does for a child that never ran. */
+        waitpid(pid, NULL, 0);
+        return -failed;
+    }
+    return pid;
+}
+
+/* PR_SET_PDEATHSIG fires when the *thread* that created the child ends,
+ * and connection threads end while their VM may run on: every child is
+ * created by one thread that lives as long as the launcher. Callers take
+ * turns (`callers`) and hand it one request at a time. */
+static struct {
+    pthread_mutex_t lock;
+    pthread_cond_t changed;
+    int pending;
+    const char *path;
+    char *const *argv;
+    int tap, start, out;
+    pid_t result;
+} request = { PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER };
+static pthread_mutex_t callers = PTHREAD_MUTEX_INITIALIZER;
+static pthread_once_t spawner_once = PTHREAD_ONCE_INIT;
+static int spawner_error;
+
+static void *spawner(void *unused)
+{
+    (void)unused;
+    pthread_mutex_lock(&request.lock);
+    for (;;) {
+        while (!request.pending)
+            pthread_cond_wait(&request.changed, &request.lock);
+        request.result = spawn_now(request.path, request.argv, request.tap, request.start, request.out);
+        request.pending = 0;
+        pthread_cond_broadcast(&request.changed);
+    }
+    return NULL;
+}
+
+static void start_spawner(void)
+{
+    pthread_t thread;
+    spawner_error = pthread_create(&thread, NULL, spawner, NULL);
+    if (spawner_error == 0)
+        pthread_detach(thread);
+}
+
 pid_t act_spawn(const char *path, char *const argv[], int tap, int start, int out)
 {
-    posix_spawn_file_actions_t actions;
-    posix_spawnattr_t attr;
-    posix_spawn_file_actions_init(&actions);
-    posix_spawnattr_init(&attr);
-    /* The child starts with default signal dispositions and an empty mask
-     * (the launcher blocks SIGTERM/SIGCHLD for its signalfd). */
-    sigset_t none, all;
-    sigemptyset(&none);
-    sigfillset(&all);
-    posix_spawnattr_setsigmask(&attr, &none);
-    posix_spawnattr_setsigdefault(&attr, &all);
-    posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSID);
-    if (out >= 0) {
-        posix_spawn_file_actions_adddup2(&actions, out, 1);
-        posix_spawn_file_actions_adddup2(&actions, out, 2);
-    }
-    if (tap >= 0)
-        posix_spawn_file_actions_adddup2(&actions, tap, 3);
-    if (start >= 0)
-        posix_spawn_file_actions_adddup2(&actions, start, 4);
-    pid_t pid;
-    int r = posix_spawn(&pid, path, &actions, &attr, argv, environ);
-    posix_spawn_file_actions_destroy(&actions);
-    posix_spawnattr_destroy(&attr);
-    return r ? -r : pid;
+    pthread_once(&spawner_once, start_spawner);
+    if (spawner_error)
+        return -spawner_error;
+    pthread_mutex_lock(&callers);
+    pthread_mutex_lock(&request.lock);
+    request.path = path;
+    request.argv = argv;
+    request.tap = tap;
+    request.start = start;
+    request.out = out;
+    request.pending = 1;
+    pthread_cond_broadcast(&request.changed);
+    while (request.pending)
+        pthread_cond_wait(&request.changed, &request.lock);
+    pid_t result = request.result;
+    pthread_mutex_unlock(&request.lock);
+    pthread_mutex_unlock(&callers);
+    return result;
 }
 
 int act_connect(const char *device, uint32_t addr, uint16_t port)

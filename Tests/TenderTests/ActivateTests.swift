@@ -123,6 +123,39 @@ struct ActivateTests {
         }
     }
 
+    /// A launcher killed with SIGKILL (no chance to clean up) takes its
+    /// tenders with it: each asked for SIGKILL when the launcher dies, the
+    /// per-endpoint VM booted by a connection thread that has ended as much
+    /// as the warm ones. Their taps go with them.
+    @Test func aKilledLauncherLeavesNoTenderRunning() throws {
+        try withNamespace { ns in
+            let launcher = try Launcher(ns, [try Self.endpoint(port: 8080, "mode=endpoint idle=60"),
+                                             try Self.endpoint(port: 8081, "mode=connection warm=2")])
+            let reply = try Self.curl(ns, port: 8080)
+            usleep(300_000)
+            let before = try Harness.run(program: NetNamespace.ip, ["netns", "pids", ns.name], timeout: 10)
+            kill(launcher.running.pid, SIGKILL)
+            var left = ""
+            var links = ""
+            for _ in 0..<50 {
+                left = try Harness.run(program: NetNamespace.ip, ["netns", "pids", ns.name], timeout: 10).stdout
+                    .trimmingCharacters(in: .whitespacesAndNewlines)
+                links = try ns.run([NetNamespace.ip, "-br", "link"], timeout: 10).stdout
+                if left.isEmpty && !links.contains("act") { break }
+                usleep(100_000)
+            }
+            // Anything left holds the launcher's output open: end it before
+            // waiting for that output.
+            if !left.isEmpty { ns.killAll() }
+            let outcome = launcher.running.wait(timeout: 20)
+            #expect(reply.body == Self.body && reply.code == "200", "\(reply)\n\(outcome)")
+            #expect(before.stdout.split(separator: "\n").count == 4, "the launcher and three tenders:\n\(before.stdout)")
+            #expect(outcome.signaled, "\(outcome)")
+            #expect(left.isEmpty, "processes left: \(left)")
+            #expect(!links.contains("act"), "taps left behind:\n\(links)")
+        }
+    }
+
     /// 50 clients at once against an endpoint with no VM: one boot, every
     /// client served by it.
     @Test func fiftyConcurrentClientsOnAColdEndpoint() throws {

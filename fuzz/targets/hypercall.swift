@@ -2,7 +2,8 @@
 // argument address and bytes placed at that address in guest memory; the
 // handler the real modules registered (core WALLTIME/POLL, console PUTS,
 // block READ/WRITE on a scratch file, net READ/WRITE on a socket pair given
-// as `--net:service0=@NN`) runs on it. Any access outside guest memory
+// as `--net:service0=@NN`) or the run loop's HALT (with the modules' halt
+// hooks) runs on it. Any access outside guest memory
 // would be an address-sanitizer report (the memory is a real mmap, with
 // the access map of a real guest: no-access and read-only ranges).
 //
@@ -37,6 +38,7 @@ func makeManifest() -> Manifest {
 struct Setup {
     let machine: Machine
     let handlers: [Hypercall?]
+    let hooks: RunHooks
 }
 
 let setup: Setup = {
@@ -60,7 +62,7 @@ let setup: Setup = {
     let moduleSetup = ModuleSetup(machine: machine, manifest: manifest, abi: .v2, hypercalls: HypercallTable(abi: .v2),
                                   waitset: try! Waitset())
     for module in modules { try! module.setup(moduleSetup) }
-    return Setup(machine: machine, handlers: moduleSetup.hypercalls.handlers)
+    return Setup(machine: machine, handlers: moduleSetup.hypercalls.handlers, hooks: moduleSetup.hooks)
 }()
 
 @_cdecl("LLVMFuzzerTestOneInput")
@@ -79,7 +81,9 @@ public func fuzzOne(_ data: UnsafePointer<UInt8>, _ size: Int) -> Int32 {
         let timeout = memory.base.loadUnaligned(fromByteOffset: Int(address), as: UInt64.self)
         memory.base.storeBytes(of: timeout % 1000, toByteOffset: Int(address), as: UInt64.self)
     }
-    if number < setup.handlers.count, let handler = setup.handlers[number] {
+    if number == ABIVersion.v2.haltNumber {
+        _ = try? RunLoop.halt(address, memory: memory, hooks: setup.hooks)
+    } else if number < setup.handlers.count, let handler = setup.handlers[number] {
         _ = try? handler(address)
     }
     // The next input starts from zeroed memory (crashes must reproduce).

@@ -20,7 +20,8 @@ int act_if_up(const char *name, uint32_t addr, int prefix);
 
 /* Starts `path` with `argv` (NULL-terminated) and the environment; `tap`
  * becomes descriptor 3 and `start` (if >= 0) descriptor 4 in the child.
- * `out` (if >= 0) becomes its standard output and error. Returns the pid. */
+ * `out` (if >= 0) becomes its standard output and error. The child is
+ * killed (SIGKILL) if the launcher dies. Returns the pid, or -errno. */
 pid_t act_spawn(const char *path, char *const argv[], int tap, int start, int out);
 
 /* A non-blocking TCP socket bound to interface `device`, connecting to

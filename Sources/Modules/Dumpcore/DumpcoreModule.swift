@@ -41,8 +41,9 @@ public final class DumpcoreModule: TenderModule {
 
     public func setup(_ setup: ModuleSetup) throws(TenderError) {
         guard let path = directoryPath else { return }
-        guard case .success(let directory) = FileDescriptor.open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC) else {
-            throw TenderError("dumpcore: cannot open dir")
+        let directory: FileDescriptor
+        do { directory = try FileDescriptor.open(path, O_RDONLY | O_DIRECTORY) } catch {
+            throw TenderError("dumpcore: cannot open dir: \(path): \(error)")
         }
         guard faccessat(directory.rawValue, ".", W_OK, 0) == 0 else {
             directory.close()

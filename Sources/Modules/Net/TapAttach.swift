@@ -43,10 +43,7 @@ enum TapAttach {
         }
 
         let descriptor: FileDescriptor
-        switch FileDescriptor.open("/dev/net/tun", O_RDWR | O_NONBLOCK) {
-        case .success(let opened): descriptor = opened
-        case .failure(let code): return .failure(code)
-        }
+        do { descriptor = try FileDescriptor.open("/dev/net/tun", O_RDWR | O_NONBLOCK) } catch { return .failure(error) }
         var attachedName = [CChar](repeating: 0, count: Int(IFNAMSIZ))
         guard cnet_tun_set_iff(descriptor.rawValue, interface, Int16(IFF_TAP | IFF_NO_PI), &attachedName) == 0 else {
             let code = Errno.current

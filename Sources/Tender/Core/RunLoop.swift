@@ -53,7 +53,7 @@ struct RunLoop {
             let number = Int(port - Self.portBase)
             let argument = GuestAddress(data)
             if number == haltNumber {
-                return try halt(argument)
+                return try Self.halt(argument, memory: memory, hooks: hooks)
             }
             guard let handler = hypercalls[number] else {
                 throw TenderError("Invalid guest hypercall: num=\(number)")
@@ -102,7 +102,8 @@ struct RunLoop {
     private static let portBase = UInt16(HVT_HYPERCALL_PIO_BASE)
 
     /// HVT_HYPERCALL_HALT: runs the halt hooks and yields the exit status.
-    private func halt(_ address: GuestAddress) throws(TenderError) -> Int32 {
+    /// (Static, for the hypercall fuzz target.)
+    static func halt(_ address: GuestAddress, memory: GuestMemory, hooks: RunHooks) throws(TenderError) -> Int32 {
         let call = try memory.load(hvt_hc_halt.self, at: address)
         var cookie: GuestAddress? = nil
         if call.cookie != 0 {

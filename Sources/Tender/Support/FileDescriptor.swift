@@ -21,9 +21,12 @@ public struct FileDescriptor: Equatable, Hashable, Sendable {
     public static let standardOutput = FileDescriptor(rawValue: 1)
     public static let standardError = FileDescriptor(rawValue: 2)
 
-    public static func open(_ path: String, _ flags: Int32, permissions: mode_t = 0) -> Result<FileDescriptor, Errno> {
-        let fd = Glibc.open(path, flags | O_CLOEXEC, permissions)
-        return fd < 0 ? .failure(.current) : .success(FileDescriptor(rawValue: fd))
+    /// open(2), close-on-exec. Files named on the command line go through
+    /// the `kind:` variant below, which checks what they are.
+    public static func open(_ path: String, _ flags: Int32) throws(Errno) -> FileDescriptor {
+        let fd = Glibc.open(path, flags | O_CLOEXEC)
+        guard fd >= 0 else { throw .current }
+        return FileDescriptor(rawValue: fd)
     }
 
     /// What a file given on the command line must be.
@@ -43,10 +46,12 @@ public struct FileDescriptor: Equatable, Hashable, Sendable {
     /// (a FIFO without a writer would hang a plain open).
     public static func open(_ path: String, _ flags: Int32, kind: Kind,
                             failure message: String) throws(TenderError) -> FileDescriptor {
-        let fd = Glibc.open(path, flags | O_CLOEXEC | O_NOCTTY | (kind == .any ? 0 : O_NONBLOCK))
-        guard fd >= 0 else { throw .system(message) }
-        let descriptor = FileDescriptor(rawValue: fd)
+        let descriptor: FileDescriptor
+        do { descriptor = try open(path, flags | O_NOCTTY | (kind == .any ? 0 : O_NONBLOCK)) } catch {
+            throw .system(message, errno: error)
+        }
         guard kind != .any else { return descriptor }
+        let fd = descriptor.rawValue
         var status = stat()
         guard fstat(fd, &status) == 0 else {
             let code = Errno.current
