@@ -21,7 +21,7 @@ struct PackagingTests {
         script.waitUntilExit()
         try #require(script.terminationStatus == 0, "scripts/manpages failed:\n\(log)")
         var pages: [String: String] = [:]
-        for name in ["solo5-hvt.1", "solo5-hvt-debug.1", "solo5-elftool.1"] {
+        for name in ["solo5-hvt.1", "solo5-hvt-debug.1", "solo5-elftool.1", "tender-activate.1"] {
             pages[name] = try String(contentsOf: out.appendingPathComponent(name), encoding: .utf8)
         }
         return pages
@@ -65,6 +65,18 @@ struct PackagingTests {
         for module in modules.dropFirst("Compiled-in modules:".count).split(separator: " ") {
             #expect(page.contains("\\fB\(module)\\fR"), "module \(module) is not in \(tender).1")
         }
+    }
+
+    /// tender-activate(1) quotes its --help whole, line by line.
+    @Test func tenderActivateQuotesItsHelp() throws {
+        let help = try Harness.run(program: Harness.executable("tender-activate"), ["--help"])
+        #expect(help.status == 0, "\(help)")
+        let page = try #require(try Self.generatePages()["tender-activate.1"])
+        let lines = help.stdout.split(separator: "\n")
+        #expect(lines.count >= 10 && lines.contains { $0.contains("mode=connection") }, "\(help)")
+        let quoted = page.components(separatedBy: "\n.nf\n").dropFirst().first?.components(separatedBy: "\n.fi\n").first
+        #expect(quoted == lines.map { Self.roff($0) }.joined(separator: "\n"), "\(page)")
+        #expect(page.contains(".TH TENDER\\-ACTIVATE 1 \"") && !page.contains("@DATE@") && !page.contains("@VERSION@"), "\(page)")
     }
 
     @Test func everyCommandOfElftoolIsInThePage() throws {
