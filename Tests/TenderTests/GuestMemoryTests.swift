@@ -13,16 +13,6 @@ struct GuestMemoryTests {
                         accessMap: GuestAccessMap(noAccess: [0x1000..<0x2000], readOnly: [0x3000..<0x4000]))
     }
 
-    /// The message `body` fails with, nil if it does not.
-    func rejection(_ body: () throws -> Void) -> String? {
-        do {
-            try body()
-            return nil
-        } catch {
-            return (error as? TenderError)?.message ?? "\(error)"
-        }
-    }
-
     @Test func storeThenLoad() throws {
         let memory = try memory()
         try memory.store(UInt64(0x1122_3344_5566_7788), at: 0x5000)

@@ -4,16 +4,6 @@ import Testing
 
 @Suite("Hypercall table (unit)")
 struct HypercallTableTests {
-    /// The message `body` fails with, nil if it does not.
-    func rejection(_ body: () throws -> Void) -> String? {
-        do {
-            try body()
-            return nil
-        } catch {
-            return (error as? TenderError)?.message ?? "\(error)"
-        }
-    }
-
     @Test func registeredHandlerIsAtItsNumber() throws {
         let table = HypercallTable(abi: .v2)
         let puts = Int(HVT_HYPERCALL_PUTS.rawValue)
