@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/if.h>
+#include <linux/if_arp.h>
 #include <linux/ethtool.h>
 #include <linux/if_tun.h>
 #include <linux/sockios.h>
@@ -87,6 +88,26 @@ int act_if_up(const char *name, uint32_t addr, int prefix)
         ifr.ifr_flags |= IFF_UP;
         r = ioctl(s, SIOCSIFFLAGS, &ifr);
     }
+    int saved = errno;
+    close(s);
+    return r < 0 ? -saved : 0;
+}
+
+int act_neigh_add(const char *device, uint32_t addr, const uint8_t mac[6])
+{
+    struct arpreq req;
+    memset(&req, 0, sizeof req);
+    struct sockaddr_in *sin = (struct sockaddr_in *)&req.arp_pa;
+    sin->sin_family = AF_INET;
+    sin->sin_addr.s_addr = addr;
+    req.arp_ha.sa_family = ARPHRD_ETHER;
+    memcpy(req.arp_ha.sa_data, mac, 6);
+    req.arp_flags = ATF_PERM | ATF_COM;
+    strncpy(req.arp_dev, device, sizeof req.arp_dev - 1);
+    int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    if (s < 0)
+        return -errno;
+    int r = ioctl(s, SIOCSARP, &req);
     int saved = errno;
     close(s);
     return r < 0 ? -saved : 0;

@@ -91,6 +91,12 @@ final class Launcher {
             tapFd = -1
         }
         if up == 0 { up = act_if_up(tapName, config.hostAddress, Int32(config.prefix)) }
+        // The guest's MAC is ours to choose (--net-mac): with a permanent
+        // neighbour entry for it, the first SYN goes out without an ARP
+        // exchange, one guest round trip less before the first byte.
+        let mac: [UInt8] = [0x02, 0x00, 0x00, UInt8(truncatingIfNeeded: nextVM >> 16),
+                            UInt8(truncatingIfNeeded: nextVM >> 8), UInt8(truncatingIfNeeded: nextVM)]
+        if up == 0 { up = act_neigh_add(tapName, config.guestAddress, mac) }
         guard up == 0 else {
             log("\(endpoint.name): configuring \(tapName): \(errnoText(-up))")
             if config.attachByName { _ = act_tap_delete(tapName) }
@@ -110,6 +116,7 @@ final class Launcher {
         if let memory = config.memoryMiB { arguments.append("--mem=\(memory)") }
         arguments += config.blocks.map { "--block:\($0)" }
         arguments.append("--net:\(config.netName)=\(config.attachByName ? tapName : "@3")")
+        arguments.append("--net-mac:\(config.netName)=" + mac.map { ($0 < 16 ? "0" : "") + String($0, radix: 16) }.joined(separator: ":"))
         if warm { arguments.append("--x-start-fd=4") }
         arguments.append("--")
         arguments.append(config.kernel)

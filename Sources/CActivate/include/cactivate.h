@@ -18,6 +18,10 @@ int act_tap_create(const char *pattern, char name[16]);
  * and sets it up. */
 int act_if_up(const char *name, uint32_t addr, int prefix);
 
+/* A permanent neighbour entry on `device`: addr (network order) is at
+ * `mac`, so the host sends to the guest without asking for its address. */
+int act_neigh_add(const char *device, uint32_t addr, const uint8_t mac[6]);
+
 /* Starts `path` with `argv` (NULL-terminated) and the environment; `tap`
  * becomes descriptor 3 and `start` (if >= 0) descriptor 4 in the child.
  * `out` (if >= 0) becomes its standard output and error. The child is
