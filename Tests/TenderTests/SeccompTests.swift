@@ -24,6 +24,18 @@ struct SeccompTests {
         #expect(!outcome.output.contains("test: write returned"))
     }
 
+    /// What the Swift runtime does on its own after the seal must be in the
+    /// policy: here a global initialized on first use (swift_once's slow
+    /// path calls gettid). Without the rule such a first use, e.g. on an
+    /// error path in the ring thread, killed the tender with SIGSYS.
+    @Test func globalFirstUsedAfterTheSealIsInitialized() throws {
+        try Harness.requireKVM()
+        let outcome = try Harness.run(["--mem=32", "--test:syscall=lazy-global", try Harness.guest("hypercall"), "4"],
+                                      tender: "solo5-hvt-testmodule")
+        #expect(!outcome.signaled, "\(outcome)")
+        #expect(outcome.output.contains("test: lazy global 30"), "\(outcome)")
+    }
+
     @Test func filterIsInstalledWhileTheGuestRuns() throws {
         try Harness.requireKVM()
         let running = try Harness.Running(["--mem=32", try Harness.guest("sleep"), "3000"], tender: "solo5-hvt")

@@ -87,6 +87,10 @@ enum ProcessRules {
             SeccompRule("munmap", reason: "free: large blocks"),
             SeccompRule("madvise", reason: "free: return memory"),
             SeccompRule("futex", reason: "locks in the Swift runtime and libc"),
+            // A thread's first one-time initialization (swift_once: a lazy
+            // global's first use) caches its id; a ring thread could meet
+            // one after the seal, on an error path (it was killed so).
+            SeccompRule("gettid", reason: "the Swift runtime learns a thread's id (swift_once)"),
         ]
     }
 }
