@@ -43,6 +43,12 @@ let package = Package(
         // Opens a TAP interface and execs a tender with the descriptor, for
         // the tests of `--net:NAME=@NN`.
         .executableTarget(name: "tapfd", dependencies: ["CNet"], path: "Tests/TapFD"),
+        // Starts a tender as urunc does (its argv, a root with no /proc, a
+        // non-root user, a vnet_hdr TAP), for the case table here and in
+        // scripts/realkvm (static, like the tenders, for the nested VM).
+        .target(name: "CUrunc", path: "Tests/CUrunc"),
+        .executableTarget(name: "urunc-exec", dependencies: ["CUrunc"], path: "Tests/UruncExec",
+                          linkerSettings: staticExecutable),
         // solo5-hvt-debug: solo5-hvt plus core dumps and a gdb stub.
         .target(name: "Dumpcore", dependencies: ["Tender", "CLinux"], path: "Sources/Modules/Dumpcore"),
         .target(name: "GDB", dependencies: ["Tender", "CLinux"], path: "Sources/Modules/GDB"),

@@ -213,6 +213,9 @@ run_case() {
   set -- $R
   unset IFS
   set +f
+  # a first word urunc: urunc-exec starts the tender (the rest are its arguments)
+  urunc=
+  if [ "$1" = urunc ]; then shift; urunc=1; fi
   # a first word solo5-hvt-debug: the debug tender (no reference for it)
   if [ "$1" = solo5-hvt-debug ]; then
     shift
@@ -223,7 +226,7 @@ run_case() {
     fi
     rbin=$TENDER_DEBUG
   fi
-  run "$rbin" "$@"
+  if [ -n "$urunc" ]; then run /bin/urunc-exec "--tender=$rbin" "$@"; else run "$rbin" "$@"; fi
   teardown
   check
 }

@@ -24,12 +24,17 @@
  */
 #include "devices.h"
 
+/* The first interface's name (urunc_net: "service", as urunc names it). */
+#ifndef NET_NAME
+#define NET_NAME "service0"
+#endif
+
 #ifdef TWO_INTERFACES
 #define NIF 2
-KIT_MANIFEST(2, KIT_MFT_NET("service0"), KIT_MFT_NET("service1"));
+KIT_MANIFEST(2, KIT_MFT_NET(NET_NAME), KIT_MFT_NET("service1"));
 #else
 #define NIF 1
-KIT_MANIFEST(1, KIT_MFT_NET("service0"));
+KIT_MANIFEST(1, KIT_MFT_NET(NET_NAME));
 #endif
 
 #define ETH_HLEN 14
@@ -47,7 +52,7 @@ struct netif {
 };
 
 static struct netif ifs[NIF] = {
-    { .name = "service0", .ip = { 10, 0, 0, 2 } },
+    { .name = NET_NAME, .ip = { 10, 0, 0, 2 } },
 #ifdef TWO_INTERFACES
     { .name = "service1", .ip = { 10, 1, 0, 2 } },
 #endif

@@ -99,8 +99,11 @@ final class CaseRun {
     /// Prepares everything `arguments` name; a namespace is made when the
     /// case has TAPs or a `with` command. Call `close()` afterwards.
     init(arguments raw: [String], needsNamespace: Bool) throws {
-        // A first word naming the debug tender runs it instead of solo5-hvt.
+        // A first word "urunc" starts the tender with urunc-exec (the rest
+        // are its arguments); a word naming the debug tender runs it
+        // instead of solo5-hvt.
         var raw = raw
+        if raw.first == "urunc" { raw.removeFirst(); asUrunc = true }
         if raw.first == "solo5-hvt-debug" { tender = raw.removeFirst() }
         directory = try Harness.temporaryDirectory()
         do {
@@ -139,11 +142,15 @@ final class CaseRun {
 
     /// The tender the case runs.
     private(set) var tender = "solo5-hvt"
+    /// Whether urunc-exec starts it (`arguments` are then urunc-exec's).
+    private(set) var asUrunc = false
 
     /// Starts the tender (inside the namespace, if any).
     func startTender() throws -> Harness.Running {
-        if let namespace { return try namespace.tender(arguments, tender: tender) }
-        return try Harness.Running(arguments, tender: tender)
+        let command = asUrunc ? [Harness.executable("urunc-exec"), "--tender=\(Harness.executable(tender))"] + arguments
+            : [Harness.executable(tender)] + arguments
+        if let namespace { return try namespace.spawn(command) }
+        return try Harness.Running(program: command[0], Array(command.dropFirst()))
     }
 
     /// Starts `command` with /bin/sh inside the namespace, in the case's
