@@ -11,14 +11,16 @@
  *
  * The runtime takes its settings from SWIFT_BACKTRACE, documented as
  * "enable=no" to turn backtracing off and "swift-backtrace=PATH" to name the
- * helper (a named helper is not searched for). This constructor runs first
- * (priority 101; the runtime's are unprioritized) and sets both, unless the
- * user set SWIFT_BACKTRACE, whose settings then are the runtime's as usual.
+ * helper (a named helper is not searched for); "interactive=no,color=no"
+ * spare the two isatty() calls it makes to pick their defaults. This
+ * constructor runs first (priority 101; the runtime's are unprioritized) and
+ * sets them, unless the user set SWIFT_BACKTRACE, whose settings then are
+ * the runtime's as usual.
  */
 #include <stdlib.h>
 
 __attribute__((constructor(101)))
 static void turn_off_swift_backtracer(void)
 {
-    setenv("SWIFT_BACKTRACE", "enable=no,swift-backtrace=", 0);
+    setenv("SWIFT_BACKTRACE", "enable=no,interactive=no,color=no,swift-backtrace=", 0);
 }
