@@ -6,6 +6,8 @@
 #include <linux/if.h>
 #include <linux/if_arp.h>
 #include <linux/ethtool.h>
+#include <linux/if_ether.h>
+#include <linux/if_packet.h>
 #include <linux/if_tun.h>
 #include <linux/sockios.h>
 #include <netinet/in.h>
@@ -325,4 +327,37 @@ int act_if_carrier(const char *name)
     int saved = errno;
     close(s);
     return r < 0 ? -saved : link.data != 0;
+}
+
+int act_packet_open(const char *device, int *ifindex)
+{
+    struct ifreq ifr;
+    int s = if_socket(device, &ifr);
+    if (s < 0)
+        return s;
+    int r = ioctl(s, SIOCGIFINDEX, &ifr);
+    int saved = errno;
+    close(s);
+    if (r < 0)
+        return -saved;
+    int fd = socket(AF_PACKET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, htons(ETH_P_IP));
+    if (fd < 0)
+        return -errno;
+    struct sockaddr_ll sll = { .sll_family = AF_PACKET, .sll_protocol = htons(ETH_P_IP), .sll_ifindex = ifr.ifr_ifindex };
+    if (bind(fd, (struct sockaddr *)&sll, sizeof sll) < 0) {
+        saved = errno;
+        close(fd);
+        return -saved;
+    }
+    *ifindex = ifr.ifr_ifindex;
+    return fd;
+}
+
+int act_packet_send(int fd, int ifindex, const uint8_t mac[6], const void *packet, size_t len)
+{
+    struct sockaddr_ll sll = { .sll_family = AF_PACKET, .sll_protocol = htons(ETH_P_IP),
+                               .sll_ifindex = ifindex, .sll_halen = 6 };
+    memcpy(sll.sll_addr, mac, 6);
+    ssize_t r = sendto(fd, packet, len, 0, (struct sockaddr *)&sll, sizeof sll);
+    return r < 0 ? -errno : 0;
 }

@@ -19,6 +19,9 @@ struct EndpointConfig {
     var idleTimeout = 30.0
     var maxConnections = 16
     var warm = 0
+    /// VMs kept booted with the guest listening (readiness probe), each
+    /// handed to one client (or, per endpoint, made the endpoint's VM).
+    var pool = 0
     var memoryMiB: Int?
     var tender = ""
     var netName = "service0"
@@ -71,6 +74,7 @@ struct EndpointConfig {
             case "wait": config.bootWait = try seconds(value, key)
             case "max": config.maxConnections = try count(value, key, minimum: 1)
             case "warm": config.warm = try count(value, key, minimum: 0)
+            case "pool": config.pool = try count(value, key, minimum: 0)
             case "mem": config.memoryMiB = try count(value, key, minimum: 1)
             case "link":
                 let parts = value.split(separator: "/", omittingEmptySubsequences: false)

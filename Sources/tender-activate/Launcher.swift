@@ -8,6 +8,8 @@ final class VM {
     let id: Int
     let pid: pid_t
     let tap: String
+    /// The guest's MAC (the launcher chooses it: --net-mac).
+    let mac: [UInt8]
     /// The write end of the warm tender's start pipe (-1: started cold or released).
     var startFd: Int32
     var active = 0
@@ -20,10 +22,11 @@ final class VM {
     /// The tap is persistent (attach=name): removed once the VM is reaped.
     let persistentTap: Bool
 
-    init(id: Int, pid: pid_t, tap: String, startFd: Int32, persistentTap: Bool) {
+    init(id: Int, pid: pid_t, tap: String, mac: [UInt8], startFd: Int32, persistentTap: Bool) {
         self.id = id
         self.pid = pid
         self.tap = tap
+        self.mac = mac
         self.startFd = startFd
         self.persistentTap = persistentTap
     }
@@ -36,6 +39,13 @@ final class Endpoint {
     var current: VM?
     /// Tenders waiting at their start gate.
     var warmPool: [VM] = []
+    /// Booted VMs whose guest listens (pool=N), unused, oldest first.
+    var pool: [VM] = []
+    /// VMs booting for the pool, not yet found listening.
+    var poolBooting: [VM] = []
+    /// After a pooled VM failed, no new one is started before this time
+    /// (a guest that never becomes ready is replaced at most once a second).
+    var poolPausedUntil = 0.0
     var connections = 0
 
     init(config: EndpointConfig, listenFd: Int32) {
@@ -130,15 +140,23 @@ final class Launcher {
             if config.attachByName { _ = act_tap_delete(tapName) }
             return nil
         }
-        let vm = VM(id: nextVM, pid: pid, tap: tapName, startFd: gate.write, persistentTap: config.attachByName)
+        let vm = VM(id: nextVM, pid: pid, tap: tapName, mac: mac, startFd: gate.write, persistentTap: config.attachByName)
         nextVM += 1
         byPid[pid] = (vm, endpoint)
         if verbose { log("\(endpoint.name): vm \(vm.id) started\(warm ? " warm" : "") (pid \(pid), \(tapName))") }
         return vm
     }
 
-    /// A running VM for a new connection: a warm one released, else a cold boot.
+    /// A running VM for a new connection: a booted one from the pool, a
+    /// warm one released, else a cold boot.
     func launch(_ endpoint: Endpoint) -> VM? {
+        while !endpoint.pool.isEmpty {
+            let vm = endpoint.pool.removeFirst()
+            if !vm.dead {
+                if verbose { log("\(endpoint.name): vm \(vm.id) taken from the pool") }
+                return vm
+            }
+        }
         while !endpoint.warmPool.isEmpty {
             let vm = endpoint.warmPool.removeFirst()
             var byte: UInt8 = 1
@@ -159,13 +177,74 @@ final class Launcher {
         kill(vm.pid, SIGKILL)
     }
 
-    /// Fills the warm pools.
+    /// Fills the warm pools and the pools of booted VMs.
     func refill() {
         for endpoint in endpoints where !stopping {
             while endpoint.warmPool.count < endpoint.config.warm {
                 guard let vm = spawn(endpoint, warm: true) else { break }
                 endpoint.warmPool.append(vm)
             }
+            while endpoint.pool.count + endpoint.poolBooting.count < endpoint.config.pool && now() >= endpoint.poolPausedUntil {
+                guard let vm = spawn(endpoint, warm: false) else {
+                    endpoint.poolPausedUntil = now() + 1
+                    break
+                }
+                endpoint.poolBooting.append(vm)
+                if !startThread({ [self] in self.awaitReadiness(vm, endpoint) }) {
+                    log("\(endpoint.name): no thread to probe vm \(vm.id), stopping it")
+                    endpoint.poolBooting.removeAll { $0 === vm }
+                    stop(vm)
+                    endpoint.poolPausedUntil = now() + 1
+                    break
+                }
+            }
+        }
+    }
+
+    /// On its own thread: probes a VM booting for the pool until its guest
+    /// listens (it joins the pool), it dies or the endpoint's wait ends
+    /// (it is stopped, and replaced by the next refill).
+    private func awaitReadiness(_ vm: VM, _ endpoint: Endpoint) {
+        let config = endpoint.config
+        let started = now()
+        let deadline = started + config.bootWait
+        var failure: String
+        do {
+            let probe = try ReadinessProbe(tap: vm.tap, hostAddress: config.hostAddress, guestAddress: config.guestAddress,
+                                           guestPort: config.guestPort, guestMAC: vm.mac)
+            defer { probe.close() }
+            failure = "did not listen on \(formatIPv4(config.guestAddress)):\(config.guestPort) within \(config.bootWait) s"
+            while now() < deadline {
+                if let exit = lock.locked({ vm.dead ? vm.exitText : nil }) {
+                    failure = "\(exit) before its guest listened"
+                    break
+                }
+                switch probe.ask(timeout: 0.05) {
+                case .listening:
+                    let joined = lock.locked { () -> Bool in
+                        endpoint.poolBooting.removeAll { $0 === vm }
+                        guard !vm.dead, !stopping else { return false }
+                        endpoint.pool.append(vm)
+                        return true
+                    }
+                    if joined && verbose { log("\(endpoint.name): vm \(vm.id) listening after \(milliseconds(now() - started)) ms, pooled") }
+                    return
+                case .closed:
+                    // The guest's stack is up, its application not listening yet.
+                    var pause = timespec(tv_sec: 0, tv_nsec: 20_000_000)
+                    nanosleep(&pause, nil)
+                case .silent:
+                    break
+                }
+            }
+        } catch {
+            failure = "could not be probed: \(error.message)"
+        }
+        lock.locked {
+            endpoint.poolBooting.removeAll { $0 === vm }
+            endpoint.poolPausedUntil = now() + 1
+            if !stopping { log("\(endpoint.name): pooled vm \(vm.id) (\(vm.tap)) \(failure); replacing it") }
+            stop(vm)
         }
     }
 
@@ -258,14 +337,23 @@ final class Launcher {
                 let exited = status & 0x7f == 0
                 vm.exitText = exited ? "exited with status \((status >> 8) & 0xff)" : "was killed by signal \(status & 0x7f)"
                 if endpoint.current === vm { endpoint.current = nil }
+                // A pooled VM is replaced (after a pause); one still booting
+                // for the pool is reported by its prober.
+                let pooled = endpoint.pool.contains { $0 === vm }
+                if pooled {
+                    endpoint.pool.removeAll { $0 === vm }
+                    endpoint.poolPausedUntil = now() + 1
+                }
+                let booting = endpoint.poolBooting.contains { $0 === vm }
                 if let index = endpoint.warmPool.firstIndex(where: { $0 === vm }) {
                     endpoint.warmPool.remove(at: index)
                     close(vm.startFd)
                     vm.startFd = -1
                 }
                 if verbose { log("\(endpoint.name): vm \(vm.id) reaped: \(vm.exitText)") }
-                if !vm.stopping {
-                    log("\(endpoint.name): vm \(vm.id) (pid \(pid), \(vm.tap)) \(vm.exitText) while serving \(vm.active) connection(s)")
+                if !vm.stopping && !booting {
+                    log("\(endpoint.name): \(pooled ? "pooled " : "")vm \(vm.id) (pid \(pid), \(vm.tap)) \(vm.exitText) "
+                        + (pooled ? "before it was used; replacing it" : "while serving \(vm.active) connection(s)"))
                 }
             }
         }

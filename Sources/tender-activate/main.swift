@@ -14,7 +14,10 @@ usage: tender-activate [--verbose] [--tender PATH] (--endpoint SPEC | --config F
                           stopped after `idle' seconds without connections
     mode=connection       a fresh VM per connection, ended with it
     idle=SECONDS (30)  max=N connections at once (16)  warm=N tenders kept
-    ready at their start gate (0)  wait=SECONDS for the guest to accept (5)
+    ready at their start gate (0)  pool=N VMs kept booted, their guest
+    listening (0; a half-open TCP probe tells, unseen by the guest's
+    application)  wait=SECONDS for the guest to accept, or a pooled one
+    to listen (5)
     mem=MB  block=NAME=PATH  net=NAME (service0)  tender=PATH
     attach=fd (the tap is passed as --net:NAME=@3) | name (by its name)
     link=HOSTADDRESS/PREFIX (default: the guest's /30)  args=GUEST ARGS...

@@ -1,11 +1,19 @@
 /*
- * tcp_reply [IP [PORT [crash]]]: a TCP server on network "service0" for the
- * launcher's tests (tender-activate). It answers ARP for IP (default
+ * tcp_reply [IP [PORT [OPTION...]]]: a TCP server on network "service0" for
+ * the launcher's tests (tender-activate). It answers ARP for IP (default
  * 10.0.0.2) and, on PORT (default 80), accepts every connection: after the
  * handshake it sends a short fixed HTTP reply and a FIN, acknowledges what
  * the client sends and its FIN. Other ports get a RST. It announces itself
  * with a gratuitous ARP when it starts, so a host waiting to resolve it
- * sends its queued SYN at once.
+ * sends its queued SYN at once. Each connection it accepts (the handshake's
+ * ACK arrived: what an application's accept() returns) is logged as
+ * "tcp_reply: connection from A.B.C.D:PORT"; a handshake ended by a RST
+ * before its ACK (a readiness probe) is not.
+ *
+ * Options: "crash" (below); "delay=MS": it starts as real unikernels do,
+ * MS milliseconds of timers (the OCaml runtime, a network stack's address
+ * configuration) before its network is up: until then nothing is read or
+ * answered.
  *
  * The server keeps no per-connection state: its initial sequence number is
  * a hash of the connection's addresses and ports, and what to send follows
@@ -28,6 +36,7 @@ static const char reply[] = "HTTP/1.0 200 OK\r\nContent-Length: 6\r\nConnection:
 static uint8_t ip_addr[4] = { 10, 0, 0, 2 };
 static uint16_t port = 80;
 static bool crash;
+static int64_t delay_ms;
 static uint64_t handle;
 static uint8_t mac[6];
 static uint64_t mtu;
@@ -166,6 +175,36 @@ static uint32_t isn_for(const uint8_t *ip, const uint8_t *tcp)
     return h;
 }
 
+/* Logs a connection once, however often its handshake's ACK comes (the
+ * server keeps no state: the last few clients are remembered for this). */
+static void log_connection(const uint8_t *ip, const uint8_t *t)
+{
+    static uint8_t seen[16][6];
+    static unsigned next;
+    uint8_t client[6];
+    memcpy(client, ip + 12, 4);
+    memcpy(client + 4, t, 2);
+    for (unsigned i = 0; i < 16; i++)
+        if (memcmp(seen[i], client, 6) == 0)
+            return;
+    memcpy(seen[next++ % 16], client, 6);
+    /* One write for the line: other tenders may share the console. */
+    char line[64] = "tcp_reply: connection from ";
+    size_t n = strlen(line);
+    unsigned parts[5] = { client[0], client[1], client[2], client[3], get16(client + 4) };
+    for (int i = 0; i < 5; i++) {
+        char digits[8];
+        int d = 0;
+        do
+            digits[d++] = (char)('0' + parts[i] % 10);
+        while ((parts[i] /= 10) != 0);
+        while (d > 0)
+            line[n++] = digits[--d];
+        line[n++] = i < 3 ? '.' : i == 3 ? ':' : '\n';
+    }
+    kit_write(line, n);
+}
+
 static void tcp(const uint8_t *f, size_t len)
 {
     const uint8_t *ip = f + ETH_HLEN;
@@ -199,6 +238,7 @@ static void tcp(const uint8_t *f, size_t len)
         return;
     uint32_t client_next = seq + data_len + ((flags & F_FIN) ? 1 : 0);
     if (ack == isn + 1) {
+        log_connection(ip, t);
         /* The reply is not acknowledged yet: send it (again). */
         if (crash) {
             send_tcp(f, isn + 1, client_next, F_ACK | F_PSH, reply, REPLY_LEN / 2);
@@ -211,17 +251,30 @@ static void tcp(const uint8_t *f, size_t len)
     }
 }
 
+static bool has_prefix(const char *s, const char *prefix)
+{
+    for (; *prefix; s++, prefix++)
+        if (*s != *prefix)
+            return false;
+    return true;
+}
+
 int main(int argc, char **argv)
 {
     int64_t p = port;
-    if ((argc > 1 && !parse_ip(argv[1], ip_addr)) ||
-        (argc > 2 && (!kit_parse_int(argv[2], &p) || p < 1 || p > 65535)) ||
-        (argc > 3 && strcmp(argv[3], "crash") != 0) || argc > 4) {
-        kit_println("FAILURE: usage: tcp_reply [IP [PORT [crash]]]");
+    bool usage = (argc > 1 && !parse_ip(argv[1], ip_addr)) ||
+                 (argc > 2 && (!kit_parse_int(argv[2], &p) || p < 1 || p > 65535));
+    for (int i = 3; i < argc && !usage; i++) {
+        if (strcmp(argv[i], "crash") == 0)
+            crash = true;
+        else if (!has_prefix(argv[i], "delay=") || !kit_parse_int(argv[i] + 6, &delay_ms) || delay_ms < 0)
+            usage = true;
+    }
+    if (usage) {
+        kit_println("FAILURE: usage: tcp_reply [IP [PORT [crash] [delay=MS]]]");
         return 1;
     }
     port = (uint16_t)p;
-    crash = argc > 3;
     int64_t h = dev_lookup("service0", MFT_DEV_NET_BASIC);
     if (h < 0) {
         kit_println("FAILURE: not attached: service0");
@@ -234,6 +287,15 @@ int main(int argc, char **argv)
     if (mtu + ETH_HLEN > sizeof frame || mtu < 68) {
         kit_println("FAILURE: implausible MTU");
         return 1;
+    }
+    if (delay_ms > 0) {
+        /* Timers only: the network is not looked at. */
+        uint64_t until = kit_monotonic_ns() + (uint64_t)delay_ms * 1000000ULL;
+        for (uint64_t t; (t = kit_monotonic_ns()) < until;) {
+            uint64_t ignored;
+            kit_poll(until - t < 10000000ULL ? until - t : 10000000ULL, &ignored);
+        }
+        kit_println("tcp_reply: network up");
     }
     send_garp();
     for (;;) {

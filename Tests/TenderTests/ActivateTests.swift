@@ -8,15 +8,20 @@ import Testing
 struct ActivateTests {
     static let body = "hello\n"
 
-    /// A launcher running in `ns`, with its log (stderr) collected on exit.
+    /// A launcher running in `ns`, with its log (stderr) collected on exit,
+    /// or, with `log`, written to that file (to be read while it runs).
     final class Launcher {
         let ns: NetNamespace
         let running: Harness.Running
+        let log: String?
 
-        init(_ ns: NetNamespace, _ endpoints: [String], tender: String = Harness.executable("solo5-hvt")) throws {
+        init(_ ns: NetNamespace, _ endpoints: [String], tender: String = Harness.executable("solo5-hvt"), log: String? = nil) throws {
             self.ns = ns
+            self.log = log
             let arguments = ["--verbose", "--tender", tender] + endpoints.flatMap { ["--endpoint", $0] }
-            running = try ns.spawn([Harness.executable("tender-activate")] + arguments)
+            let command = [Harness.executable("tender-activate")] + arguments
+            // (The shell execs: the test's threads block SIGCHLD, so it must not wait.)
+            running = try ns.spawn(log.map { ["/bin/sh", "-c", "exec \"$@\" 2>\"$0\"", $0] + command } ?? command)
             // Wait until it listens on every endpoint.
             let ports = endpoints.compactMap { $0.split(separator: " ").first { $0.hasPrefix("listen=") }?.split(separator: ":").last }
             let deadline = Date().addingTimeInterval(10)
@@ -30,7 +35,23 @@ struct ActivateTests {
         /// SIGTERM, then the outcome: the launcher's exit and its log.
         func stop() -> Harness.Outcome {
             kill(running.pid, SIGTERM)
-            return running.wait(timeout: 20)
+            var outcome = running.wait(timeout: 20)
+            if let log { outcome.stderr += (try? String(contentsOfFile: log, encoding: .utf8)) ?? "" }
+            return outcome
+        }
+
+        /// Waits until the log file has `count` lines containing `needle`
+        /// (at most `timeout` seconds); the log so far.
+        @discardableResult
+        func waitForLog(_ needle: String, count: Int, timeout: Double = 30) -> String {
+            let deadline = Date().addingTimeInterval(timeout)
+            var text = ""
+            repeat {
+                text = log.flatMap { try? String(contentsOfFile: $0, encoding: .utf8) } ?? ""
+                if ActivateTests.count(text, needle) >= count || !running.process.isRunning { break }
+                usleep(50_000)
+            } while Date() < deadline
+            return text
         }
     }
 
@@ -126,11 +147,12 @@ struct ActivateTests {
     /// A launcher killed with SIGKILL (no chance to clean up) takes its
     /// tenders with it: each asked for SIGKILL when the launcher dies, the
     /// per-endpoint VM booted by a connection thread that has ended as much
-    /// as the warm ones. Their taps go with them.
+    /// as the warm and the pooled ones. Their taps go with them.
     @Test func aKilledLauncherLeavesNoTenderRunning() throws {
         try withNamespace { ns in
             let launcher = try Launcher(ns, [try Self.endpoint(port: 8080, "mode=endpoint idle=60"),
-                                             try Self.endpoint(port: 8081, "mode=connection warm=2")])
+                                             try Self.endpoint(port: 8081, "mode=connection warm=2"),
+                                             try Self.endpoint(port: 8082, "mode=connection pool=1")])
             let reply = try Self.curl(ns, port: 8080)
             usleep(300_000)
             let before = try Harness.run(program: NetNamespace.ip, ["netns", "pids", ns.name], timeout: 10)
@@ -149,7 +171,7 @@ struct ActivateTests {
             if !left.isEmpty { ns.killAll() }
             let outcome = launcher.running.wait(timeout: 20)
             #expect(reply.body == Self.body && reply.code == "200", "\(reply)\n\(outcome)")
-            #expect(before.stdout.split(separator: "\n").count == 4, "the launcher and three tenders:\n\(before.stdout)")
+            #expect(before.stdout.split(separator: "\n").count == 5, "the launcher and four tenders:\n\(before.stdout)")
             #expect(outcome.signaled, "\(outcome)")
             #expect(left.isEmpty, "processes left: \(left)")
             #expect(!links.contains("act"), "taps left behind:\n\(links)")
@@ -204,6 +226,61 @@ struct ActivateTests {
             for reply in replies { #expect(reply.body == Self.body && reply.code == "200", "\(reply)\n\(outcome)") }
             #expect(Self.count(outcome.stderr, " released") == 3, "\(outcome)")
             #expect(!outcome.stderr.contains(" started (pid"), "no cold boot expected:\n\(outcome)")
+            try Self.expectCleanStop(outcome, ns)
+        }
+    }
+
+    /// A pool of booted VMs (pool=N) with a guest that starts slowly, as
+    /// real unikernels do: VMs are booted ahead and probed (a half-open
+    /// handshake) until their guest listens; each connection takes one, the
+    /// pool refills in the background. Per connection every pooled VM serves
+    /// one client; per endpoint the pooled VM becomes the endpoint's. The
+    /// guests log every connection they accept: only the clients', never a
+    /// probe (each VM was probed while it booted, several times).
+    @Test func poolHandsOutBootedVMsTheGuestNeverSeesTheProbes() throws {
+        try withNamespace { ns in
+            let log = try Harness.temporaryDirectory().appendingPathComponent("launcher.log").path
+            let slow = "10.0.0.2 80 delay=1500"
+            let launcher = try Launcher(ns, [
+                try Self.endpoint(port: 8080, "mode=connection pool=2 wait=30", guestArguments: slow),
+                try Self.endpoint(port: 8081, "mode=endpoint pool=1 idle=60 wait=30", guestArguments: slow),
+            ], log: log)
+            let ready = launcher.waitForLog("listening after", count: 3)
+            var replies: [Reply] = []
+            for port in [8080, 8080, 8081, 8081] { replies.append(try Self.curl(ns, port: port)) }
+            launcher.waitForLog("listening after", count: 6)
+            let outcome = launcher.stop()
+            for reply in replies { #expect(reply.body == Self.body && reply.code == "200" && reply.exit == 0, "\(reply)\n\(outcome)") }
+            #expect(Self.count(ready, "listening after") == 3, "the pools never filled:\n\(outcome)")
+            #expect(Self.count(outcome.stderr, "taken from the pool") == 3,
+                    "two connections and one endpoint VM from the pools:\n\(outcome)")
+            // 3 pooled at first, 3 refills: no cold boot.
+            #expect(Self.count(outcome.stderr, " started (pid") == 6, "\(outcome)")
+            #expect(Self.count(outcome.stdout, "tcp_reply: network up") >= 6, "\(outcome)")
+            #expect(Self.count(outcome.stdout, "tcp_reply: connection from") == 4, "only the clients' connections:\n\(outcome)")
+            try Self.expectCleanStop(outcome, ns)
+        }
+    }
+
+    /// A pooled VM whose guest never listens on its port (it listens on
+    /// another: the probe gets resets) or dies while booting is replaced,
+    /// with a log line, and never handed to a client: a client meanwhile
+    /// gets a cold boot.
+    @Test func aPooledGuestThatNeverListensOrDiesIsReplacedNotHandedOut() throws {
+        try withNamespace { ns in
+            let log = try Harness.temporaryDirectory().appendingPathComponent("launcher.log").path
+            let launcher = try Launcher(ns, [
+                try Self.endpoint(port: 8080, "mode=connection pool=1 wait=1", guestArguments: "10.0.0.2 81"),
+                try Self.endpoint(port: 8081, "mode=connection pool=1 wait=5", guestArguments: "10.0.0.2 80 bogus"),
+            ], log: log)
+            launcher.waitForLog("did not listen on 10.0.0.2:80 within 1.0 s; replacing it", count: 2)
+            launcher.waitForLog("before its guest listened; replacing it", count: 2)
+            let reply = try Self.curl(ns, port: 8080)
+            let outcome = launcher.stop()
+            #expect(Self.count(outcome.stderr, "did not listen on 10.0.0.2:80 within 1.0 s; replacing it") >= 2, "\(outcome)")
+            #expect(Self.count(outcome.stderr, "exited with status 1 before its guest listened; replacing it") >= 2, "\(outcome)")
+            #expect(!outcome.stderr.contains("taken from the pool"), "an unready VM was handed out:\n\(outcome)")
+            #expect(reply.body.isEmpty && reply.exit == 52, "a cold VM that never accepts: a clean close:\n\(reply)\n\(outcome)")
             try Self.expectCleanStop(outcome, ns)
         }
     }

@@ -65,4 +65,13 @@ int act_tap_delete(const char *name);
  * to it), 0 when not, -errno. */
 int act_if_carrier(const char *name);
 
+/* A packet socket on interface `device` for IPv4 datagrams (the kernel
+ * adds and strips the Ethernet header), non-blocking; its interface index
+ * goes into `ifindex`. For the readiness probe's hand-made segments. */
+int act_packet_open(const char *device, int *ifindex);
+
+/* Sends IPv4 packet `packet` (`len` bytes) on packet socket `fd` to the
+ * station with Ethernet address `mac` on interface `ifindex`. */
+int act_packet_send(int fd, int ifindex, const uint8_t mac[6], const void *packet, size_t len);
+
 #endif
