@@ -58,8 +58,7 @@ let package = Package(
         // tender-activate: unikernels on demand (a VM per endpoint or per
         // connection, booted when a connection arrives; issue 16).
         .target(name: "CActivate", path: "Sources/CActivate"),
-        .executableTarget(name: "tender-activate", dependencies: ["CActivate"],
-                          swiftSettings: [.swiftLanguageMode(.v5)], linkerSettings: staticExecutable),
+        .executableTarget(name: "tender-activate", dependencies: ["CActivate"], linkerSettings: staticExecutable),
 
         // The tests run the built executables (swift build builds them with
         // the tests) rather than linking them, which would drag the static

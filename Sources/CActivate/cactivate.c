@@ -24,15 +24,6 @@
 
 extern char **environ;
 
-int act_move_high(int fd)
-{
-    if (fd >= 10)
-        return fd;
-    int high = fcntl(fd, F_DUPFD_CLOEXEC, 10);
-    int saved = errno;
-    close(fd);
-    return high < 0 ? -saved : high;
-}
 
 /* Opens /dev/net/tun attached to TAP `name` (created if missing, a
  * pattern with %d picks a free name); the name it got goes into `got`. */
@@ -58,7 +49,13 @@ static int tap_open(const char *name, char got[IFNAMSIZ])
 int act_tap_create(const char *pattern, char name[16])
 {
     int fd = tap_open(pattern, name);
-    return fd < 0 ? fd : act_move_high(fd);
+    if (fd < 0 || fd >= 10)
+        return fd;
+    /* Out of 0..9, the descriptors a tender is given. */
+    int high = fcntl(fd, F_DUPFD_CLOEXEC, 10);
+    int saved = errno;
+    close(fd);
+    return high < 0 ? -saved : high;
 }
 
 /* A socket for interface ioctls, and `ifr` naming `name`. */
@@ -227,38 +224,7 @@ pid_t act_spawn(const char *path, char *const argv[], int tap, int start, int ou
     return result;
 }
 
-int act_connect(const char *device, uint32_t addr, uint16_t port)
-{
-    int s = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-    if (s < 0)
-        return -errno;
-    int one = 1;
-    setsockopt(s, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-    struct sockaddr_in sin = { .sin_family = AF_INET, .sin_port = port, .sin_addr.s_addr = addr };
-    if (setsockopt(s, SOL_SOCKET, SO_BINDTODEVICE, device, (socklen_t)strlen(device) + 1) < 0 ||
-        (connect(s, (struct sockaddr *)&sin, sizeof sin) < 0 && errno != EINPROGRESS)) {
-        int saved = errno;
-        close(s);
-        return -saved;
-    }
-    return s;
-}
 
-int act_listen(uint32_t addr, uint16_t port, int backlog)
-{
-    int s = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-    if (s < 0)
-        return -errno;
-    int one = 1;
-    setsockopt(s, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-    struct sockaddr_in sin = { .sin_family = AF_INET, .sin_port = port, .sin_addr.s_addr = addr };
-    if (bind(s, (struct sockaddr *)&sin, sizeof sin) < 0 || listen(s, backlog) < 0) {
-        int saved = errno;
-        close(s);
-        return -saved;
-    }
-    return s;
-}
 
 ssize_t act_splice(int in, int out, size_t len)
 {

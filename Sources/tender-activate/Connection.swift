@@ -94,7 +94,7 @@ struct Connection {
                 log("\(endpoint.name): vm \(vm.id) \(exit) before accepting the connection")
                 return nil
             }
-            let socket = act_connect(vm.tap, config.guestAddress, config.guestPort.bigEndian)
+            let socket = connectThrough(vm.tap, config.guestAddress, config.guestPort.bigEndian)
             guard socket >= 0 else {
                 log("\(endpoint.name): connecting to the guest: \(errnoText(-socket))")
                 return nil

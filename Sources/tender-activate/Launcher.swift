@@ -70,7 +70,7 @@ final class Launcher {
         guard fd >= 0 else { throw ConfigError("signalfd: \(errnoText(-fd))") }
         signals = fd
         for config in configs {
-            let listen = act_listen(config.listenAddress, config.listenPort.bigEndian, 1024)
+            let listen = listeningSocket(config.listenAddress, config.listenPort.bigEndian, backlog: 1024)
             guard listen >= 0 else { throw ConfigError("listening on \(config.listenText): \(errnoText(-listen))") }
             endpoints.append(Endpoint(config: config, listenFd: listen))
         }
@@ -89,7 +89,7 @@ final class Launcher {
         }
         var tapFd = tap
         defer { if tapFd >= 0 { close(tapFd) } }
-        let tapName = String(cString: name)
+        let tapName = string(nulTerminated: name)
         var up: Int32 = 0
         if config.attachByName {
             // Persistent, and detached before it goes up: the tender attaches
@@ -119,7 +119,7 @@ final class Launcher {
                 log("\(endpoint.name): pipe failed")
                 return nil
             }
-            gate = (act_move_high(fds[0]), fds[1])
+            gate = (movedHigh(fds[0]), fds[1])
         }
         defer { if gate.read >= 0 { close(gate.read) } }
         var arguments = [config.tender]

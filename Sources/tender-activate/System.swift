@@ -22,6 +22,11 @@ func milliseconds(_ seconds: Double) -> String {
 
 func errnoText(_ code: Int32) -> String { String(cString: strerror(code)) }
 
+/// The text of a NUL-terminated C string held in an array.
+func string(nulTerminated characters: [CChar]) -> String {
+    String(decoding: characters.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+}
+
 /// One line on standard error, written with one write(2) so lines from
 /// several threads do not interleave.
 func log(_ message: String) {

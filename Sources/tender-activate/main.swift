@@ -35,7 +35,7 @@ func defaultTender() -> String? {
     var buffer = [CChar](repeating: 0, count: 4096)
     let n = readlink("/proc/self/exe", &buffer, buffer.count - 1)
     guard n > 0 else { return nil }
-    let path = String(cString: buffer)
+    let path = string(nulTerminated: buffer)
     guard let slash = path.lastIndex(of: "/") else { return nil }
     let candidate = String(path[...slash]) + "solo5-hvt"
     return access(candidate, X_OK) == 0 ? candidate : nil

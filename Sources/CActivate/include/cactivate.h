@@ -1,7 +1,9 @@
 /*
- * tender-activate's Linux calls that Swift cannot make directly (ifreq,
- * TUNSETIFF, SO_BINDTODEVICE, splice, posix_spawn file actions, signalfd).
- * Every descriptor returned is close-on-exec. Errors: -errno.
+ * tender-activate's Linux calls that Swift cannot make: ioctl requests
+ * (function-like macros, on unions: TUN*, SIOCSIF*, SIOCSARP, ETHTOOL),
+ * vfork, GNU calls its Glibc module does not declare (pipe2, accept4,
+ * splice, signalfd) and sockaddr_ll. Every descriptor returned is
+ * close-on-exec. Errors: -errno.
  */
 #ifndef CACTIVATE_H
 #define CACTIVATE_H
@@ -28,13 +30,6 @@ int act_neigh_add(const char *device, uint32_t addr, const uint8_t mac[6]);
  * killed (SIGKILL) if the launcher dies. Returns the pid, or -errno. */
 pid_t act_spawn(const char *path, char *const argv[], int tap, int start, int out);
 
-/* A non-blocking TCP socket bound to interface `device`, connecting to
- * addr:port (network order); the connection may still be in progress. */
-int act_connect(const char *device, uint32_t addr, uint16_t port);
-
-/* A listening TCP socket on addr:port (network order), non-blocking. */
-int act_listen(uint32_t addr, uint16_t port, int backlog);
-
 /* splice(2) between descriptors (one of them a pipe), non-blocking. */
 ssize_t act_splice(int in, int out, size_t len);
 
@@ -44,9 +39,6 @@ int act_signalfd(void);
 
 /* Reads one signal from the signalfd; returns its number. */
 int act_read_signal(int fd);
-
-/* fcntl(F_DUPFD_CLOEXEC, 10): moves a descriptor out of 0..9, closing the old one. */
-int act_move_high(int fd);
 
 /* pipe2 with O_CLOEXEC (and O_NONBLOCK if asked). */
 int act_pipe(int fds[2], int nonblock);
