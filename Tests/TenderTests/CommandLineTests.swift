@@ -10,7 +10,7 @@ struct CommandLineTests {
         #expect(outcome.stderr.hasPrefix("usage: solo5-hvt [ CORE OPTIONS ] [ MODULE OPTIONS ] [ -- ] KERNEL [ ARGS ]\n"))
         #expect(outcome.stderr.contains("  [ --mem=512 ] (guest memory in MB, at most 4096)\n"))
         #expect(outcome.stderr.contains("Compiled-in modules: core console "))
-        // The same words as the error for a bad sector size (BlockTests).
+        // What the reference's error for a bad sector size means (BlockTests).
         #expect(outcome.stderr.contains("must be a power of two greater than or equal 512"))
         #expect(outcome.stdout.isEmpty)
     }

@@ -108,10 +108,11 @@ public final class BlockModule: TenderModule {
         if let option = DeviceOption(option, prefix: "--block-sector-size:") {
             guard !option.value.isEmpty, option.value.allSatisfy({ $0.isASCII && $0.isNumber }) else { return false }
             guard let size = UInt16(option.value), size >= 512, size & (size - 1) == 0 else {
-                // The reference says "a multiple of 2", contradicting its
-                // own help (and its check): a power of two it is.
-                Diagnostics.warn("Block size must be a power of two greater than or equal 512")
-                throw TenderError("Invalid option: `\(option.text)'")
+                // The reference's words, exactly: Solo5's own tests match
+                // them. It means a power of two (its help and its check
+                // say so), and so does the line after.
+                Diagnostics.warn("Block size must be a multiple of 2 greater than or equal 512")
+                throw TenderError("Invalid option: `\(option.text)' (the sector size must be a power of two: 512, 1024, 2048, ...)")
             }
             let index = try manifest.declaredIndex(for: option, type: .blockBasic)
             try sectorSizeGiven.record(option, index: index)
