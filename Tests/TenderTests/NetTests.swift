@@ -94,13 +94,14 @@ struct NetTests {
         }
     }
 
-    /// Attach failures, each with the reference's message (ENOENT said as
-    /// what it means) and status 1.
+    /// Attach failures, each with the reference's message (ENOENT then
+    /// said as what it means) and status 1.
     @Test(arguments: [
         (["--net:nosuch=tap0"], "Resource not declared in manifest: 'nosuch'\n"
             + "solo5-hvt: Invalid option: `--net:nosuch=tap0' (NET_BASIC devices the manifest declares: 'service0')"),
         (["--net-mac:nosuch=02:00:00:00:00:01", "--net:service0=tap0"], "Resource not declared in manifest: 'nosuch'"),
-        (["--net:service0=tap9"], "Could not attach interface: tap9: no such TAP interface"),
+        (["--net:service0=tap9"], "Could not attach interface: tap9: No such file or directory (no such TAP interface: "
+            + "create it with `ip tuntap add tap9 mode tap' and bring it up)"),
         (["--net:service0=tap0", "--net:service0=tap0"], "Option given twice: `--net:service0=tap0' and `--net:service0=tap0'"),
         (["--net-mac:service0=02:00:00:00:00:01", "--net-mac:service0=02:00:00:00:00:02", "--net:service0=tap0"],
          "Option given twice: `--net-mac:service0=02:00:00:00:00:01' and `--net-mac:service0=02:00:00:00:00:02'"),

@@ -80,11 +80,11 @@ public final class NetModule: TenderModule {
                 taps[index] = attached
                 return true
             case .failure(let code):
-                // The reference's wording, but ENOENT as what it means here.
-                let reason = code.rawValue == ENOENT && !interface.hasPrefix("@")
-                    ? "no such TAP interface (create it with `ip tuntap add \(interface) mode tap' and bring it up)"
-                    : "\(code)"
-                Diagnostics.warn("Could not attach interface: \(interface): \(reason)")
+                // The reference's words, then what ENOENT means here.
+                let hint = code.rawValue == ENOENT && !interface.hasPrefix("@")
+                    ? " (no such TAP interface: create it with `ip tuntap add \(interface) mode tap' and bring it up)"
+                    : ""
+                Diagnostics.warn("Could not attach interface: \(interface): \(code)\(hint)")
                 throw TenderError("Invalid option: `\(option.text)'")
             }
         }
