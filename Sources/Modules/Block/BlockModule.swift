@@ -124,8 +124,16 @@ public final class BlockModule: TenderModule {
 
     /// Opens the backing storage read-write and takes its size as capacity.
     private static func open(_ path: String) throws(TenderError) -> (descriptor: FileDescriptor, capacity: UInt64) {
-        let descriptor = try FileDescriptor.open(path, O_RDWR, kind: .storage,
-                                                 failure: "Could not open block device: \(path)")
+        let descriptor: FileDescriptor
+        do { descriptor = try FileDescriptor.open(path, O_RDWR, kind: .storage) } catch {
+            // The reference opens a FIFO too and cannot find its size: its
+            // words for that, then why.
+            if case .kind(S_IFIFO) = error {
+                throw TenderError("\(path): Could not determine capacity: \(Errno(ESPIPE)) "
+                    + "(\(FileDescriptor.describe(fileType: S_IFIFO)))")
+            }
+            throw error.describe("Could not open block device: \(path)")
+        }
         let end = lseek(descriptor.rawValue, 0, SEEK_END)
         guard end >= 0 else {
             let code = Errno.current
