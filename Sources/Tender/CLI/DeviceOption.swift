@@ -6,7 +6,10 @@ import HvtABI
 public struct DeviceOption {
     /// The whole option, as given.
     public let text: String
+    /// PREFIX NAME, without the `=`: which option for which device.
+    public let key: String
     public let name: String
+    /// A slice of `text`.
     public let value: Substring
 
     /// Nil when `option` is not of that form.
@@ -17,6 +20,7 @@ public struct DeviceOption {
         guard !name.isEmpty, name.count <= Int(MFT_NAME_MAX),
               rest.dropFirst(name.count).first == "=" else { return nil }
         self.text = option
+        self.key = prefix + name
         self.name = String(name)
         self.value = rest.dropFirst(name.count + 1)
     }
@@ -40,6 +44,28 @@ extension Manifest {
         let hint = declared.isEmpty ? "the manifest declares no \(type) device"
             : "\(type) devices the manifest declares: \(declared.joined(separator: ", "))"
         throw TenderError("Invalid option: `\(option.text)' (\(hint))")
+    }
+}
+
+/// Options that may be given more than once, the last one winning as in
+/// the reference (`--mem=`, a device option for the same device): a command
+/// line the reference runs must run. It says nothing; we warn.
+public struct LastOneWins {
+    private var given: [String: String] = [:]
+
+    public init() {}
+
+    /// Records `text` as the option for `key` (`--mem`, `--block:NAME`);
+    /// when one was given before, warns that this one is used instead.
+    public mutating func record(_ text: String, key: String) {
+        if let earlier = given[key] {
+            Diagnostics.warning("\(key) given twice: using `\(text)', not `\(earlier)'")
+        }
+        given[key] = text
+    }
+
+    public mutating func record(_ option: DeviceOption) {
+        record(option.text, key: option.key)
     }
 }
 
