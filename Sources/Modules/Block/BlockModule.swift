@@ -90,7 +90,7 @@ public final class BlockModule: TenderModule {
     /// Options, by manifest index, until setup.
     private var backing: [Int: (descriptor: FileDescriptor, capacity: UInt64)] = [:]
     private var sectorSizes: [Int: UInt16] = [:]
-    private var backingGiven = OncePerDevice(), sectorSizeGiven = OncePerDevice()
+    private var given = LastOneWins()
     /// Attached devices by manifest index (= guest handle), built by setup.
     private var devices = DeviceTable<Device>(entries: 0)
 
@@ -101,13 +101,17 @@ public final class BlockModule: TenderModule {
             let path = option.word(maxLength: Int(PATH_MAX))
             guard !path.isEmpty else { return false }
             let index = try manifest.declaredIndex(for: option, type: .blockBasic)
-            try backingGiven.record(option, index: index)
+            given.record(option)
+            // A storage given before for this device loses: closed before
+            // the one that wins is opened.
+            backing.removeValue(forKey: index)?.descriptor.close()
             backing[index] = try Self.open(String(path))
             return true
         }
         if let option = DeviceOption(option, prefix: "--block-sector-size:") {
-            guard !option.value.isEmpty, option.value.allSatisfy({ $0.isASCII && $0.isNumber }) else { return false }
-            guard let size = UInt16(option.value), size >= 512, size & (size - 1) == 0 else {
+            // `%hu`, as the reference reads it.
+            guard let size = ScannedNumber(option.value)?.read(as: UInt16.self, in: option.text) else { return false }
+            guard size >= 512, size & (size - 1) == 0 else {
                 // The reference's words, exactly: Solo5's own tests match
                 // them. It means a power of two (its help and its check
                 // say so), and so does the line after.
@@ -115,7 +119,7 @@ public final class BlockModule: TenderModule {
                 throw TenderError("Invalid option: `\(option.text)' (the sector size must be a power of two: 512, 1024, 2048, ...)")
             }
             let index = try manifest.declaredIndex(for: option, type: .blockBasic)
-            try sectorSizeGiven.record(option, index: index)
+            given.record(option)
             sectorSizes[index] = size
             return true
         }

@@ -60,7 +60,7 @@ public final class NetModule: TenderModule {
     /// Options, by manifest index, until setup.
     private var taps: [Int: TapAttach.Attached] = [:]
     private var macs: [Int: MAC] = [:]
-    private var tapGiven = OncePerDevice(), macGiven = OncePerDevice()
+    private var given = LastOneWins()
     /// Attached interfaces by manifest index (= guest handle), built by setup.
     private var devices = DeviceTable<Device>(entries: 0)
     /// The ring I/O thread, when the feature is offered.
@@ -74,7 +74,10 @@ public final class NetModule: TenderModule {
             let interface = String(option.word(maxLength: 19))
             guard !interface.isEmpty else { return false }
             let index = try manifest.declaredIndex(for: option, type: .netBasic)
-            try tapGiven.record(option, index: index)
+            given.record(option)
+            // An interface given before for this device loses: closed
+            // before the one that wins is attached (it may be the same).
+            taps.removeValue(forKey: index)?.descriptor.close()
             switch TapAttach.attach(interface) {
             case .success(let attached):
                 taps[index] = attached
@@ -89,9 +92,9 @@ public final class NetModule: TenderModule {
             }
         }
         if let option = DeviceOption(option, prefix: "--net-mac:") {
-            guard let mac = parseMAC(option.value) else { return false }
+            guard let mac = parseMAC(option) else { return false }
             let index = try manifest.declaredIndex(for: option, type: .netBasic)
-            try macGiven.record(option, index: index)
+            given.record(option)
             macs[index] = mac
             return true
         }
@@ -164,17 +167,38 @@ public final class NetModule: TenderModule {
     }
 }
 
-/// `xx:xx:xx:xx:xx:xx`, each octet one or two hex digits.
-private func parseMAC(_ text: Substring) -> NetModule.MAC? {
-    let parts = text.split(separator: ":", omittingEmptySubsequences: false)
-    guard parts.count == 6 else { return nil }
+/// `xx:xx:xx:xx:xx:xx` as the reference reads it (`%02hhx:` six times):
+/// each octet one or two hex digits after optional white space, a colon
+/// right after each but the last; text after the sixth is ignored, with a
+/// warning.
+private func parseMAC(_ option: DeviceOption) -> NetModule.MAC? {
+    let bytes = option.value.utf8
+    var i = bytes.startIndex
     var octets: [UInt8] = []
-    for part in parts {
-        guard (1...2).contains(part.count), part.allSatisfy({ $0.isHexDigit && $0.isASCII }),
-              let octet = UInt8(part, radix: 16) else { return nil }
+    for n in 0..<6 {
+        if n > 0 {
+            guard i != bytes.endIndex, bytes[i] == UInt8(ascii: ":") else { return nil }
+            i = bytes.index(after: i)
+        }
+        while i != bytes.endIndex, bytes[i] == 0x20 || (0x09...0x0d).contains(bytes[i]) { i = bytes.index(after: i) }
+        var octet: UInt8 = 0, digits = 0
+        while digits < 2, i != bytes.endIndex, let digit = hexDigit(bytes[i]) {
+            octet = octet << 4 | digit
+            digits += 1
+            i = bytes.index(after: i)
+        }
+        guard digits > 0 else { return nil }
         octets.append(octet)
     }
+    if i != bytes.endIndex { Diagnostics.warnReadAs(option.text, String(option.text[..<i])) }
     return (octets[0], octets[1], octets[2], octets[3], octets[4], octets[5])
 }
 
-
+private func hexDigit(_ byte: UInt8) -> UInt8? {
+    switch byte {
+    case UInt8(ascii: "0")...UInt8(ascii: "9"): byte - UInt8(ascii: "0")
+    case UInt8(ascii: "a")...UInt8(ascii: "f"): byte - UInt8(ascii: "a") + 10
+    case UInt8(ascii: "A")...UInt8(ascii: "F"): byte - UInt8(ascii: "A") + 10
+    default: nil
+    }
+}

@@ -26,10 +26,13 @@ public struct DeviceOption {
     }
 
     /// The value's first word, at most `maxLength` characters, as the
-    /// reference's `%Ns` reads it (leading white space skipped).
+    /// reference's `%Ns` reads it (leading white space skipped). When that
+    /// is not the whole value, a warning says what is read.
     public func word(maxLength: Int) -> Substring {
-        value.drop { $0 == " " || $0 == "\t" || $0 == "\n" }
+        let word = value.drop { $0 == " " || $0 == "\t" || $0 == "\n" }
             .prefix { $0 != " " && $0 != "\t" && $0 != "\n" }.prefix(maxLength)
+        if !word.isEmpty && word != value { Diagnostics.warnReadAs(text, String(text[..<value.startIndex]) + word) }
+        return word
     }
 }
 
@@ -66,28 +69,5 @@ public struct LastOneWins {
 
     public mutating func record(_ option: DeviceOption) {
         record(option.text, key: option.key)
-    }
-}
-
-/// The options given so far for each device: each option may name a device
-/// once, and a second one is an error rather than silently winning.
-public struct OncePerDevice {
-    private var given: [Int: String] = [:]
-
-    public init() {}
-
-    /// Records `option` for the device at manifest `index`; throws if an
-    /// option of this kind already named it.
-    public mutating func record(_ option: DeviceOption, index: Int) throws(TenderError) {
-        if let first = given[index] { throw TenderError.givenTwice(first, option.text) }
-        given[index] = option.text
-    }
-}
-
-extension TenderError {
-    /// The same option given twice (`--mem`, or a device option for one
-    /// device).
-    static func givenTwice(_ first: String, _ second: String) -> TenderError {
-        TenderError("Option given twice: `\(first)' and `\(second)'")
     }
 }
