@@ -191,5 +191,8 @@ struct GdbPacketTests {
         close(fd)
         let outcome = tender.wait(timeout: 30)
         #expect(outcome.status == 0 && outcome.stdout.contains("Hello, world!"), "\(outcome)")
+        // The reference's warning for the bad checksum ('?' sums to 0x3f).
+        #expect(outcome.stderr.contains("solo5-hvt-debug: Failed checksum from GDB. My count = 0x3f, sent=0x0. buf=?\n"),
+                "\(outcome)")
     }
 }
