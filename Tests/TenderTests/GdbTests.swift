@@ -103,7 +103,8 @@ struct GdbTests {
         #expect(gdb.output.contains("Program received signal SIGSEGV"), "\(gdb)")
         #expect(gdb.output.contains("nullpage.c:12"), "\(gdb)")
         #expect(gdb.output.contains("Program terminated with signal SIGSEGV"), "\(gdb)")
-        #expect(tender.status == 1 && tender.stderr.contains("KVM: unhandled exit: exit_reason=0x8, rip=0x") && tender.stderr.contains("(guest triple fault)"), "\(tender)")
+        #expect(tender.status == 1 && tender.stderr.contains("KVM: unhandled exit: exit_reason=0x8, rip=0x")
+                && tender.stderr.contains("(guest triple fault)"), "\(tender)")
     }
 
     @Test func badPortIsRefused() throws {
