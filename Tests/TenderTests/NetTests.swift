@@ -127,9 +127,9 @@ struct NetTests {
 
     /// As in the reference, a later option for the same device wins (a
     /// command line it runs must run), with a warning; the interface given
-    /// first is let go before the later one is attached, so naming the same
-    /// TAP twice works (the reference finds it busy). A MAC is read as the
-    /// reference's `%02hhx:` reads it: text after it is ignored.
+    /// first is let go once the later one is attached, and the same TAP
+    /// named twice stays attached (the reference finds it busy). A MAC is
+    /// read as the reference's `%02hhx:` reads it: text after it is ignored.
     @Test func laterOptionWins() throws {
         try Harness.requireKVM()
         let ns = try NetNamespace()
@@ -152,6 +152,10 @@ struct NetTests {
         let same = try ns.tender(["--mem=32", "--net:service0=tap0", "--net:service0=tap0", try Harness.guest("net_mtu")])
             .wait(timeout: 30)
         #expect(same.status == 0 && same.stdout.contains("MTU is 1500"), "\(same)")
+        // A descriptor passed in, named twice: still open the second time.
+        let passed = try ns.spawn([Harness.executable("tapfd"), "tap1", Harness.executable("solo5-hvt"), "--mem=32",
+                                   "--net:service0=@FD", "--net:service0=@FD", try Harness.guest("net_mtu")]).wait(timeout: 30)
+        #expect(passed.status == 0 && passed.stdout.contains("MTU is 4000"), "\(passed)")
     }
 
     @Test func declaredButNotAttached() throws {

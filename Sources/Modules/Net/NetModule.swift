@@ -58,7 +58,8 @@ public final class NetModule: TenderModule {
     }
 
     /// Options, by manifest index, until setup.
-    private var taps: [Int: TapAttach.Attached] = [:]
+    /// Each attached TAP with the IFACE it was given as.
+    private var taps: [Int: (interface: String, tap: TapAttach.Attached)] = [:]
     private var macs: [Int: MAC] = [:]
     private var given = LastOneWins()
     /// Attached interfaces by manifest index (= guest handle), built by setup.
@@ -75,12 +76,15 @@ public final class NetModule: TenderModule {
             guard !interface.isEmpty else { return false }
             let index = try manifest.declaredIndex(for: option, type: .netBasic)
             given.record(option)
-            // An interface given before for this device loses: closed
-            // before the one that wins is attached (it may be the same).
-            taps.removeValue(forKey: index)?.descriptor.close()
+            // A later option wins. The same IFACE again stays attached as
+            // it is (a second attach would find the TAP busy); another one
+            // is attached, then the earlier one let go (unless it is the
+            // same descriptor).
+            if taps[index]?.interface == interface { return true }
             switch TapAttach.attach(interface) {
             case .success(let attached):
-                taps[index] = attached
+                if let earlier = taps[index]?.tap.descriptor, earlier != attached.descriptor { earlier.close() }
+                taps[index] = (interface, attached)
                 return true
             case .failure(let code):
                 // The reference's words, then what ENOENT means here.
@@ -111,7 +115,7 @@ public final class NetModule: TenderModule {
         guard !taps.isEmpty else { return }
         let manifest = setup.manifest
         devices = DeviceTable(entries: manifest.entries.count)
-        for (index, tap) in taps.sorted(by: { $0.key < $1.key }) {
+        for (index, (_, tap)) in taps.sorted(by: { $0.key < $1.key }) {
             var mac = macs[index] ?? (0, 0, 0, 0, 0, 0)
             if mac == (0, 0, 0, 0, 0, 0) { mac = try TapAttach.generateMAC() }
             let mtu = UInt16(clamping: tap.mtu)
