@@ -26,18 +26,28 @@ public final class NetModule: TenderModule {
         /// MTU + Ethernet header: the largest frame.
         var maxFrame: UInt64
 
+        /// How a failed write is worded: the reference words its hypercall's
+        /// and its ring's differently.
+        struct WriteFailure {
+            var failed: String
+            var short: String
+            static let hypercall = WriteFailure(failed: "Fatal error when writing", short: "Fatal error: wrote only")
+            static let ring = WriteFailure(failed: "Fatal write error on net device", short: "Fatal write error: wrote only")
+        }
+
         /// NET_WRITE: sends the frame of `length` bytes at `data`;
         /// SOLO5_R_EINVAL, sending nothing, for a length that is not a frame.
-        func send(_ data: GuestAddress, length: UInt64, in memory: GuestMemory) throws(TenderError) -> solo5_result_t {
+        func send(_ data: GuestAddress, length: UInt64, in memory: GuestMemory,
+                  failure: WriteFailure = .hypercall) throws(TenderError) -> solo5_result_t {
             guard length >= NetModule.headerLength, length <= maxFrame else { return SOLO5_R_EINVAL }
             let written = try memory.withBytes(at: data, count: length) { bytes in
                 retryingInterrupts { write(descriptor.rawValue, bytes.baseAddress, bytes.count) }
             }
             if written < 0 {
                 // A frame the interface has no room for is dropped, as on a wire.
-                guard errno == EAGAIN || errno == ENOBUFS else { throw .system("Fatal error when writing") }
+                guard errno == EAGAIN || errno == ENOBUFS else { throw .system(failure.failed) }
             } else if UInt64(written) != length {
-                throw TenderError("Fatal error: wrote only \(written) out of \(length) bytes")
+                throw TenderError("\(failure.short) \(written) out of \(length) bytes")
             }
             return SOLO5_R_OK
         }

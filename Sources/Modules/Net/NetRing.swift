@@ -139,7 +139,9 @@ final class NetRing {
         do {
             try serve()
         } catch {
-            Diagnostics.warn("net ring: \(error.message)")
+            // Which thread failed, after the message (which may be the
+            // reference's words).
+            Diagnostics.warn("\(error.message) (net ring)")
             _exit(1)
         }
     }
@@ -202,7 +204,8 @@ final class NetRing {
             switch operation {
             case UInt32(HVT_RING_NET_WRITE):
                 // A write has no commit: a bad handle or length just sends nothing.
-                _ = try devices.device(handle: UInt64(handle))?.send(data, length: UInt64(length), in: memory)
+                _ = try devices.device(handle: UInt64(handle))?
+                    .send(data, length: UInt64(length), in: memory, failure: .ring)
                 entHead &+= 1
             case UInt32(HVT_RING_NET_READ):
                 let (result, received) = try devices.device(handle: UInt64(handle))?
