@@ -159,17 +159,21 @@ public final class NetModule: TenderModule {
             try registerV0Hypercalls(setup, device: device, mac: mac)
         }
 
-        // Ring I/O, when the ring has its region and KVM can signal the
-        // kick port without an exit. Otherwise the guest sees no offer and
-        // uses the hypercalls (which work either way).
+        // Ring I/O, when the ring has its region, KVM can signal the kick
+        // port without an exit and the ring's thread starts. Otherwise the
+        // guest sees no offer and uses the hypercalls (which work either way).
         if let region = setup.sharedRegion,
            let kick = setup.registerPortKick(port: UInt16(HVT_RING_KICK_PIO_BASE)) {
             let ring = NetRing(memory: memory, region: region, devices: table, kick: kick)
-            try ring.start()
-            self.ring = ring
-            try setup.offerFeature(UInt32(HVT_FEATURE_RING_IO))
-            try setup.setBootInfoField(MemoryLayout<hvt_boot_info>.offset(of: \.net_ring)!, to: region.address)
-            setup.registerHaltHook { _, _ in ring.stop() }
+            if let code = ring.start() {
+                // The reference's warning (it falls back too).
+                Diagnostics.warn("pthread_create() failed, falling back to hypercalls: \(code)")
+            } else {
+                self.ring = ring
+                try setup.offerFeature(UInt32(HVT_FEATURE_RING_IO))
+                try setup.setBootInfoField(MemoryLayout<hvt_boot_info>.offset(of: \.net_ring)!, to: region.address)
+                setup.registerHaltHook { _, _ in ring.stop() }
+            }
         }
     }
 

@@ -91,8 +91,8 @@ final class NetRing {
     }
 
     /// Starts the thread and waits until it runs (its start-up system calls
-    /// must happen before the policy is sealed).
-    func start() throws(TenderError) {
+    /// must happen before the policy is sealed); the error if it cannot.
+    func start() -> Errno? {
         let context = Unmanaged.passRetained(self).toOpaque()
         let rc = pthread_create(&thread, nil, { context in
             let ring = Unmanaged<NetRing>.fromOpaque(context!).takeRetainedValue()
@@ -101,9 +101,10 @@ final class NetRing {
         }, context)
         guard rc == 0 else {
             Unmanaged<NetRing>.fromOpaque(context).release()
-            throw .system("pthread_create() failed", errno: Errno(rc))
+            return Errno(rc)
         }
         while !readyFlag.load(ordering: .acquiring) { sched_yield() }
+        return nil
     }
 
     /// The halt hook: lets the thread send what the guest submitted before
