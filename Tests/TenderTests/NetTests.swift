@@ -107,7 +107,7 @@ struct NetTests {
         (["--net:service0=tapdown"], "Could not attach interface: tapdown: Network is down"),
         (["--net:service0=averyveryverylongname"], "Could not attach interface: averyveryverylongna: File name too long"),
         (["--net:service0=lo"], "Could not attach interface: lo: Invalid argument"),
-        (["--net:service0=@7"], "Could not attach interface: @7: Bad file descriptor"),
+        (["--net:service0=@2147483647"], "Could not attach interface: @2147483647: Bad file descriptor"),
         (["--net:service0=@x"], "Could not attach interface: @x: Invalid argument"),
         (["--net:service0=@99999999999"], "Could not attach interface: @99999999999: Numerical result out of range"),
         (["--net-mac:service0=02:00:00:00:01", "--net:service0=tap0"], "Invalid option: `--net-mac:service0=02:00:00:00:01'"),
