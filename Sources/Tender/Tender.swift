@@ -54,13 +54,12 @@ public enum TenderProgram {
 
         let modules = moduleTypes.map { $0.init() }
         var requestedMemory = Options.defaultMemoryMiB << 20
-        var memoryOption: String?
+        var memoryGiven = LastOneWins()
         var dumpPolicy = false
         for option in Options.options(arguments, kernelIndex: kernelIndex) {
             if option.hasPrefix("--mem=") {
-                if let first = memoryOption { throw .givenTwice(first, option) }
-                memoryOption = option
                 requestedMemory = try Options.memory(option)
+                memoryGiven.record(option, key: "--mem")
                 continue
             }
             if option == Options.seccompDump {
@@ -78,8 +77,10 @@ public enum TenderProgram {
 
         ExitSignals.install()
 
-        let (requestedSize, adjusted) = try X86Layout.guestMemorySize(requested: requestedMemory, abi: abi)
+        // In the reference's order: the rounding is said before the limit.
+        let (requestedSize, adjusted) = X86Layout.guestMemorySize(requested: requestedMemory)
         if adjusted { Diagnostics.warn("adjusting memory to \(requestedSize) bytes") }
+        try X86Layout.checkMemorySize(requestedSize, abi: abi)
         // Modules may share regions with the guest above its memory (the net
         // ring, when a net device is attached): stacked, one per module, in
         // ABIs that have them. (A plain loop: an array of the sizes costs a

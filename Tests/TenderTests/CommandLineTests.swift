@@ -10,7 +10,7 @@ struct CommandLineTests {
         #expect(outcome.stderr.hasPrefix("usage: solo5-hvt [ CORE OPTIONS ] [ MODULE OPTIONS ] [ -- ] KERNEL [ ARGS ]\n"))
         #expect(outcome.stderr.contains("  [ --mem=512 ] (guest memory in MB, at most 4096)\n"))
         #expect(outcome.stderr.contains("Compiled-in modules: core console "))
-        // The same words as the error for a bad sector size (BlockTests).
+        // What the reference's error for a bad sector size means (BlockTests).
         #expect(outcome.stderr.contains("must be a power of two greater than or equal 512"))
         #expect(outcome.stdout.isEmpty)
     }
@@ -47,29 +47,58 @@ struct CommandLineTests {
         #expect(outcome.stderr.hasPrefix("solo5-hvt: Invalid option: `--frobnicate'\nusage: "))
     }
 
-    @Test(arguments: ["", "abc", "0", "00", "-1", "-5", "12x", "1.5", " 5"])
+    /// What the reference's `sscanf("--mem=%zd")` does not read, or reads
+    /// as zero bytes.
+    @Test(arguments: ["", "abc", "0", "00", "-0", "-", "+ 5", "17592186044416"])
     func malformedMemory(_ value: String) throws {
         let outcome = try Harness.run(["--mem=\(value)", try Harness.guest("hello")])
         #expect(outcome.status == 1)
-        // The reference's first words, then what is expected.
+        // The reference's words, then what is expected.
         #expect(outcome.stderr == "solo5-hvt: Malformed argument to --mem: `\(value)' "
                 + "(expected guest memory in MB, a whole number from 1 to 4096)\n", "\(outcome)")
     }
 
-    /// Too large is said in MB, the unit of --mem, with the limit --help gives.
-    @Test(arguments: ["4098", "8192", "99999999999999999999"])
-    func memoryTooLarge(_ value: String) throws {
+    /// What the reference reads as a number runs (a command line it runs
+    /// must run), with a warning where it reads something else than is
+    /// written; leading white space and a sign are no news.
+    @Test(arguments: [("12x", "12"), ("1.5", "1"), (" 5", nil), ("+7", nil), ("32 MB", "32")] as [(String, String?)])
+    func memoryReadAsTheReferenceReadsIt(_ value: String, _ readAs: String?) throws {
+        try Harness.requireKVM()
+        let outcome = try Harness.run(["--mem=\(value)", try Harness.guest("hello")])
+        #expect(outcome.status == 0, "\(outcome)")
+        let warning = readAs.map { "solo5-hvt: warning: `--mem=\(value)' read as `--mem=\($0)', as Solo5's tender reads it\n" }
+        #expect(outcome.stderr.hasPrefix(warning ?? "") && outcome.stderr.contains("warning") == (warning != nil), "\(outcome)")
+    }
+
+    /// Too large is said in the reference's words, in bytes after rounding
+    /// (which it says first), then the limit in MB, the unit of --mem, as
+    /// --help gives it. A negative size is a size_t there, too large.
+    @Test(arguments: [
+        ("4098", "guest memory size 4297064448 bytes exceeds the max size 4294967296 bytes (--mem=4096 at most)\n"),
+        ("4099", "adjusting memory to 4297064448 bytes\n"
+            + "solo5-hvt: guest memory size 4297064448 bytes exceeds the max size 4294967296 bytes (--mem=4096 at most)\n"),
+        ("8192", "guest memory size 8589934592 bytes exceeds the max size 4294967296 bytes (--mem=4096 at most)\n"),
+        ("-1", "adjusting memory to 18446744073707454464 bytes\n"
+            + "solo5-hvt: guest memory size 18446744073707454464 bytes exceeds the max size 4294967296 bytes (--mem=4096 at most)\n"),
+    ])
+    func memoryTooLarge(_ value: String, _ message: String) throws {
         let outcome = try Harness.run(["--mem=\(value)", try Harness.guest("hello")])
         #expect(outcome.status == 1)
-        #expect(outcome.stderr == "solo5-hvt: guest memory size \(value) MB exceeds the max size 4096 MB\n", "\(outcome)")
+        #expect(outcome.stderr == "solo5-hvt: \(message)", "\(outcome)")
         let help = try Harness.run(["--help"])
         #expect(help.stderr.contains("  [ --mem=512 ] (guest memory in MB, at most 4096)\n"))
     }
 
+    /// As in the reference the last --mem wins (each is read: a malformed
+    /// one fails even if a good one follows); a warning says which.
     @Test func memoryGivenTwice() throws {
-        let outcome = try Harness.run(["--mem=32", "--mem=64", try Harness.guest("hello")])
-        #expect(outcome.status == 1)
-        #expect(outcome.stderr == "solo5-hvt: Option given twice: `--mem=32' and `--mem=64'\n", "\(outcome)")
+        try Harness.requireKVM()
+        let outcome = try Harness.run(["--mem=32", "--mem=3", try Harness.guest("hello")])
+        #expect(outcome.status == 0, "\(outcome)")
+        #expect(outcome.stderr == "solo5-hvt: warning: --mem given twice: using `--mem=3', not `--mem=32'\n"
+                + "solo5-hvt: adjusting memory to 2097152 bytes\n", "\(outcome)")
+        let malformed = try Harness.run(["--mem=x", "--mem=32", try Harness.guest("hello")])
+        #expect(malformed.status == 1 && malformed.stderr.hasPrefix("solo5-hvt: Malformed argument to --mem"), "\(malformed)")
     }
 
     /// A device name the manifest does not declare: the reference's warning,

@@ -20,17 +20,10 @@ struct DeviceOptionTests {
         #expect(DeviceOption("--block:\(String(repeating: "a", count: 67))=x", prefix: "--block:")?.name.count == 67)
     }
 
-    @Test func givenOncePerDevice() throws {
-        var given = OncePerDevice()
-        let first = try #require(DeviceOption("--block:a=1", prefix: "--block:"))
-        let second = try #require(DeviceOption("--block:a=2", prefix: "--block:"))
-        try given.record(first, index: 1)
-        try given.record(second, index: 2)
-        do {
-            try given.record(second, index: 1)
-            Issue.record("accepted")
-        } catch {
-            #expect(error.message == "Option given twice: `--block:a=1' and `--block:a=2'")
-        }
+    /// One key per option and device: what a later option replaces.
+    @Test func keyNamesOptionAndDevice() throws {
+        #expect(try #require(DeviceOption("--block:a=1", prefix: "--block:")).key == "--block:a")
+        #expect(try #require(DeviceOption("--block-sector-size:a=512", prefix: "--block-sector-size:")).key
+                == "--block-sector-size:a")
     }
 }

@@ -71,7 +71,8 @@ struct DumpcoreTests {
     @Test func faultWritesACoreAtTheFaultingInstruction() throws {
         try withCore("nullpage", status: 1) { outcome, guest, core in
             let reported = try #require(outcome.stderr.split(separator: "\n").first { $0.contains("triple fault") }
-                .flatMap { $0.split(separator: "rip=0x").last }.flatMap { UInt64($0, radix: 16) }, "\(outcome)")
+                .flatMap { $0.split(separator: "rip=0x").last }.flatMap { UInt64($0.prefix(while: \.isHexDigit), radix: 16) },
+                "\(outcome)")
             let text = try gdb(guest, core, ["bt", "info registers rip"])
             #expect(registerValue("rip", in: text) == reported, "\(text)")
             #expect(text.contains("nullpage.c:12"), "the faulting line\n\(text)")

@@ -2,28 +2,37 @@ import Foundation
 import Testing
 
 /// A directory, a FIFO or a device given where a file belongs: refused
-/// before anything reads it, with a message naming what it is.
+/// before anything reads it, with a message naming what it is (after the
+/// reference's words, where its own reading fails the same way every time).
 @Suite("Hostile file kinds")
 struct HostileFileKindTests {
     /// A directory, a FIFO (with no writer: a plain open would hang) and a
-    /// character device, each with the reason the tender must give.
-    static func specialFiles(in directory: URL) throws -> [(path: String, reason: String)] {
-        let subdirectory = directory.appendingPathComponent("dir")
-        try FileManager.default.createDirectory(at: subdirectory, withIntermediateDirectories: false)
+    /// character device, each with the message the tender must give as
+    /// KERNEL and as backing storage.
+    static func specialFiles(in directory: URL) throws -> [(path: String, kernel: String, block: String)] {
+        let subdirectory = directory.appendingPathComponent("dir").path
+        try FileManager.default.createDirectory(atPath: subdirectory, withIntermediateDirectories: false)
         let fifo = directory.appendingPathComponent("fifo").path
         #expect(mkfifo(fifo, 0o600) == 0)
-        return [(subdirectory.path, "Is a directory"),
-                (fifo, "Is a FIFO (named pipe), not a regular file"),
-                ("/dev/null", "Is a character device, not a regular file")]
+        return [
+            // The reference reads a directory as KERNEL, and fails (printing its -1 unsigned).
+            (subdirectory, "\(subdirectory): pread_in_full for elf header while loading note returned 18446744073709551615 < 0: Is a directory",
+             "Could not open block device: \(subdirectory): Is a directory"),
+            (fifo, "\(fifo): Could not open: Is a FIFO (named pipe), not a regular file",
+             // The reference opens a FIFO as storage and cannot seek it.
+             "\(fifo): Could not determine capacity: Illegal seek (Is a FIFO (named pipe), not a regular file)"),
+            ("/dev/null", "/dev/null: Could not open: Is a character device, not a regular file",
+             "Could not open block device: /dev/null: Is a character device, not a regular file"),
+        ]
     }
 
     @Test func kernelMustBeARegularFile() throws {
         let directory = try Harness.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }
-        for (path, reason) in try Self.specialFiles(in: directory) {
+        for (path, message, _) in try Self.specialFiles(in: directory) {
             let outcome = try Harness.run(["--mem=2", path], timeout: 10)
             #expect(!outcome.signaled && outcome.status == 1, "\(path): \(outcome)")
-            #expect(outcome.stderr == "solo5-hvt: \(path): Could not open: \(reason)\n", "\(outcome)")
+            #expect(outcome.stderr == "solo5-hvt: \(message)\n", "\(outcome)")
         }
     }
 
@@ -31,10 +40,10 @@ struct HostileFileKindTests {
         try Harness.requireKVM()
         let directory = try Harness.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }
-        for (path, reason) in try Self.specialFiles(in: directory) {
+        for (path, _, message) in try Self.specialFiles(in: directory) {
             let outcome = try Harness.run(["--mem=32", "--block:storage=\(path)", try Harness.guest("blk")], timeout: 10)
             #expect(!outcome.signaled && outcome.status == 1, "\(path): \(outcome)")
-            #expect(outcome.stderr == "solo5-hvt: Could not open block device: \(path): \(reason)\n", "\(outcome)")
+            #expect(outcome.stderr == "solo5-hvt: \(message)\n", "\(outcome)")
         }
     }
 

@@ -73,9 +73,10 @@ struct PreNoteTests {
     }
 
     @Test func memoryLimit() throws {
-        #expect(try X86Layout.guestMemorySize(requested: 1024 << 20, abi: .v0) == (1024 << 20, false))
-        #expect(throws: TenderError.self) { try X86Layout.guestMemorySize(requested: 1026 << 20, abi: .v0) }
-        #expect(try X86Layout.guestMemorySize(requested: 1026 << 20, abi: .v2) == (1026 << 20, false))
+        try X86Layout.checkMemorySize(1024 << 20, abi: .v0)
+        #expect(rejection { try X86Layout.checkMemorySize(1026 << 20, abi: .v0) }
+                == "guest memory size 1075838976 bytes exceeds the max size 1073741824 bytes (--mem=1024 at most)")
+        try X86Layout.checkMemorySize(1026 << 20, abi: .v2)
     }
 
     /// One page directory of read-write 2 MiB pages from address 0, and the

@@ -104,13 +104,13 @@ struct RingTests {
         ("huge_len", .survives),
         ("bad_op", .survives),
         ("scribble", .survives),
-        ("bad_tail", .ends("net ring: guest's ent_tail")),
-        ("tail_behind", .ends("net ring: guest's ent_tail")),
-        ("gpa_out", .ends("net ring: Invalid guest access: gpa=0x2000000, sz=60")),
-        ("gpa_ring", .ends("net ring: Invalid guest access: gpa=0x2000000, sz=1514")),
-        ("gpa_wrap", .ends("net ring: Invalid guest access: gpa=0xffffffffffffffc0, sz=128")),
-        ("read_huge", .ends("net ring: Invalid guest access: gpa=0x1fff000, sz=4294967295")),
-        ("com_overrun", .ends("net ring: guest's com_head")),
+        ("bad_tail", .ends("guest's ent_tail")),
+        ("tail_behind", .ends("guest's ent_tail")),
+        ("gpa_out", .ends("Invalid guest access: gpa=0x2000000, sz=60 (net ring)")),
+        ("gpa_ring", .ends("Invalid guest access: gpa=0x2000000, sz=1514 (net ring)")),
+        ("gpa_wrap", .ends("Invalid guest access: gpa=0xffffffffffffffc0, sz=128 (net ring)")),
+        ("read_huge", .ends("Invalid guest access: gpa=0x1fff000, sz=4294967295 (net ring)")),
+        ("com_overrun", .ends("guest's com_head")),
         ("race", .either),
     ])
     func hostile(attack: String, expected: Expected) throws {
@@ -127,11 +127,12 @@ struct RingTests {
             #expect(outcome.status == 0 && outcome.stdout.contains("SUCCESS") && !outcome.stdout.contains("FAILURE"),
                     "\(outcome)")
         case .ends(let message):
-            #expect(outcome.status == 1 && outcome.stderr.contains("solo5-hvt: \(message)"), "\(outcome)")
+            #expect(outcome.status == 1 && outcome.stderr.contains("solo5-hvt: \(message)")
+                    && outcome.stderr.hasSuffix(" (net ring)\n"), "\(outcome)")
             #expect(!outcome.stdout.contains("still running"), "\(outcome)")
         case .either:
             let survived = outcome.status == 0 && outcome.stdout.contains("SURVIVED")
-            let ended = outcome.status == 1 && outcome.stderr.contains("solo5-hvt: net ring: ")
+            let ended = outcome.status == 1 && outcome.stderr.hasSuffix(" (net ring)\n")
             #expect(survived || ended, "\(outcome)")
         }
     }

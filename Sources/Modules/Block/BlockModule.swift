@@ -90,7 +90,7 @@ public final class BlockModule: TenderModule {
     /// Options, by manifest index, until setup.
     private var backing: [Int: (descriptor: FileDescriptor, capacity: UInt64)] = [:]
     private var sectorSizes: [Int: UInt16] = [:]
-    private var backingGiven = OncePerDevice(), sectorSizeGiven = OncePerDevice()
+    private var given = LastOneWins()
     /// Attached devices by manifest index (= guest handle), built by setup.
     private var devices = DeviceTable<Device>(entries: 0)
 
@@ -101,20 +101,25 @@ public final class BlockModule: TenderModule {
             let path = option.word(maxLength: Int(PATH_MAX))
             guard !path.isEmpty else { return false }
             let index = try manifest.declaredIndex(for: option, type: .blockBasic)
-            try backingGiven.record(option, index: index)
+            given.record(option)
+            // A storage given before for this device loses: closed before
+            // the one that wins is opened.
+            backing.removeValue(forKey: index)?.descriptor.close()
             backing[index] = try Self.open(String(path))
             return true
         }
         if let option = DeviceOption(option, prefix: "--block-sector-size:") {
-            guard !option.value.isEmpty, option.value.allSatisfy({ $0.isASCII && $0.isNumber }) else { return false }
-            guard let size = UInt16(option.value), size >= 512, size & (size - 1) == 0 else {
-                // The reference says "a multiple of 2", contradicting its
-                // own help (and its check): a power of two it is.
-                Diagnostics.warn("Block size must be a power of two greater than or equal 512")
-                throw TenderError("Invalid option: `\(option.text)'")
+            // `%hu`, as the reference reads it.
+            guard let size = ScannedNumber(option.value)?.read(as: UInt16.self, in: option.text) else { return false }
+            guard size >= 512, size & (size - 1) == 0 else {
+                // The reference's words, exactly: Solo5's own tests match
+                // them. It means a power of two (its help and its check
+                // say so), and so does the line after.
+                Diagnostics.warn("Block size must be a multiple of 2 greater than or equal 512")
+                throw TenderError("Invalid option: `\(option.text)' (the sector size must be a power of two: 512, 1024, 2048, ...)")
             }
             let index = try manifest.declaredIndex(for: option, type: .blockBasic)
-            try sectorSizeGiven.record(option, index: index)
+            given.record(option)
             sectorSizes[index] = size
             return true
         }
@@ -123,8 +128,16 @@ public final class BlockModule: TenderModule {
 
     /// Opens the backing storage read-write and takes its size as capacity.
     private static func open(_ path: String) throws(TenderError) -> (descriptor: FileDescriptor, capacity: UInt64) {
-        let descriptor = try FileDescriptor.open(path, O_RDWR, kind: .storage,
-                                                 failure: "Could not open block device: \(path)")
+        let descriptor: FileDescriptor
+        do { descriptor = try FileDescriptor.open(path, O_RDWR, kind: .storage) } catch {
+            // The reference opens a FIFO too and cannot find its size: its
+            // words for that, then why.
+            if case .kind(S_IFIFO) = error {
+                throw TenderError("\(path): Could not determine capacity: \(Errno(ESPIPE)) "
+                    + "(\(FileDescriptor.describe(fileType: S_IFIFO)))")
+            }
+            throw error.describe("Could not open block device: \(path)")
+        }
         let end = lseek(descriptor.rawValue, 0, SEEK_END)
         guard end >= 0 else {
             let code = Errno.current

@@ -33,7 +33,10 @@ enum CoreFile {
                                off_t(page + address) + off_t(done))
                 if n < 0 && errno == EINTR { continue }
                 guard n > 0 else {
-                    failure = "dumpcore: Error dumping guest memory at \(hex(address + UInt64(done))): \(Errno.current)"
+                    // The reference's words, for the page (its number) the write stopped in.
+                    let pageNumber = (address + UInt64(done)) / page
+                    failure = n < 0 ? "dumpcore: Error dumping guest memory page \(pageNumber): \(Errno.current)"
+                        : "dumpcore: Short write dumping guest memory page\(pageNumber): 0 bytes"
                     return false
                 }
                 done += n

@@ -28,12 +28,12 @@ public final class GdbModule: TenderModule {
             return true
         }
         guard option.hasPrefix("--gdb-port=") else { return false }
-        let digits = option.dropFirst("--gdb-port=".count)
-        guard !digits.isEmpty, digits.count <= 5, digits.allSatisfy({ $0.isASCII && $0.isNumber }),
-              let value = Int(digits), value <= 65535 else {
+        // `%d`, as the reference reads it.
+        guard let value = ScannedNumber(option.dropFirst("--gdb-port=".count))?.read(as: Int32.self, in: option),
+              let port = UInt16(exactly: value) else {
             throw TenderError("Malformed argument to --gdb-port")
         }
-        port = UInt16(value)
+        self.port = port
         return true
     }
 

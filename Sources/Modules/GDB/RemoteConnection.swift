@@ -54,6 +54,11 @@ final class RemoteConnection {
             }
             guard let high = nextByte(), let low = nextByte() else { return .closed }
             guard let h = hexValue(high), let l = hexValue(low), h << 4 | l == sum else {
+                // The reference's warning, its checksum read as its int
+                // arithmetic reads it (a non-hex digit counts as -1).
+                let sent = (hexValue(high).map(Int32.init) ?? -1) << 4 + (hexValue(low).map(Int32.init) ?? -1)
+                Diagnostics.warn("Failed checksum from GDB. My count = \(hex(sum)), sent=\(hex(UInt32(bitPattern: sent))). "
+                    + "buf=\(String(decoding: payload, as: UTF8.self))")
                 _ = writeAll("-")
                 continue
             }

@@ -26,18 +26,28 @@ public final class NetModule: TenderModule {
         /// MTU + Ethernet header: the largest frame.
         var maxFrame: UInt64
 
+        /// How a failed write is worded: the reference words its hypercall's
+        /// and its ring's differently.
+        struct WriteFailure {
+            var failed: String
+            var short: String
+            static let hypercall = WriteFailure(failed: "Fatal error when writing", short: "Fatal error: wrote only")
+            static let ring = WriteFailure(failed: "Fatal write error on net device", short: "Fatal write error: wrote only")
+        }
+
         /// NET_WRITE: sends the frame of `length` bytes at `data`;
         /// SOLO5_R_EINVAL, sending nothing, for a length that is not a frame.
-        func send(_ data: GuestAddress, length: UInt64, in memory: GuestMemory) throws(TenderError) -> solo5_result_t {
+        func send(_ data: GuestAddress, length: UInt64, in memory: GuestMemory,
+                  failure: WriteFailure = .hypercall) throws(TenderError) -> solo5_result_t {
             guard length >= NetModule.headerLength, length <= maxFrame else { return SOLO5_R_EINVAL }
             let written = try memory.withBytes(at: data, count: length) { bytes in
                 retryingInterrupts { write(descriptor.rawValue, bytes.baseAddress, bytes.count) }
             }
             if written < 0 {
                 // A frame the interface has no room for is dropped, as on a wire.
-                guard errno == EAGAIN || errno == ENOBUFS else { throw .system("Fatal error when writing") }
+                guard errno == EAGAIN || errno == ENOBUFS else { throw .system(failure.failed) }
             } else if UInt64(written) != length {
-                throw TenderError("Fatal error: wrote only \(written) out of \(length) bytes")
+                throw TenderError("\(failure.short) \(written) out of \(length) bytes")
             }
             return SOLO5_R_OK
         }
@@ -58,9 +68,10 @@ public final class NetModule: TenderModule {
     }
 
     /// Options, by manifest index, until setup.
-    private var taps: [Int: TapAttach.Attached] = [:]
+    /// Each attached TAP with the IFACE it was given as.
+    private var taps: [Int: (interface: String, tap: TapAttach.Attached)] = [:]
     private var macs: [Int: MAC] = [:]
-    private var tapGiven = OncePerDevice(), macGiven = OncePerDevice()
+    private var given = LastOneWins()
     /// Attached interfaces by manifest index (= guest handle), built by setup.
     private var devices = DeviceTable<Device>(entries: 0)
     /// The ring I/O thread, when the feature is offered.
@@ -74,24 +85,30 @@ public final class NetModule: TenderModule {
             let interface = String(option.word(maxLength: 19))
             guard !interface.isEmpty else { return false }
             let index = try manifest.declaredIndex(for: option, type: .netBasic)
-            try tapGiven.record(option, index: index)
+            given.record(option)
+            // A later option wins. The same IFACE again stays attached as
+            // it is (a second attach would find the TAP busy); another one
+            // is attached, then the earlier one let go (unless it is the
+            // same descriptor).
+            if taps[index]?.interface == interface { return true }
             switch TapAttach.attach(interface) {
             case .success(let attached):
-                taps[index] = attached
+                if let earlier = taps[index]?.tap.descriptor, earlier != attached.descriptor { earlier.close() }
+                taps[index] = (interface, attached)
                 return true
             case .failure(let code):
-                // The reference's wording, but ENOENT as what it means here.
-                let reason = code.rawValue == ENOENT && !interface.hasPrefix("@")
-                    ? "no such TAP interface (create it with `ip tuntap add \(interface) mode tap' and bring it up)"
-                    : "\(code)"
-                Diagnostics.warn("Could not attach interface: \(interface): \(reason)")
+                // The reference's words, then what ENOENT means here.
+                let hint = code.rawValue == ENOENT && !interface.hasPrefix("@")
+                    ? " (no such TAP interface: create it with `ip tuntap add \(interface) mode tap' and bring it up)"
+                    : ""
+                Diagnostics.warn("Could not attach interface: \(interface): \(code)\(hint)")
                 throw TenderError("Invalid option: `\(option.text)'")
             }
         }
         if let option = DeviceOption(option, prefix: "--net-mac:") {
-            guard let mac = parseMAC(option.value) else { return false }
+            guard let mac = parseMAC(option) else { return false }
             let index = try manifest.declaredIndex(for: option, type: .netBasic)
-            try macGiven.record(option, index: index)
+            given.record(option)
             macs[index] = mac
             return true
         }
@@ -108,7 +125,7 @@ public final class NetModule: TenderModule {
         guard !taps.isEmpty else { return }
         let manifest = setup.manifest
         devices = DeviceTable(entries: manifest.entries.count)
-        for (index, tap) in taps.sorted(by: { $0.key < $1.key }) {
+        for (index, (_, tap)) in taps.sorted(by: { $0.key < $1.key }) {
             var mac = macs[index] ?? (0, 0, 0, 0, 0, 0)
             if mac == (0, 0, 0, 0, 0, 0) { mac = try TapAttach.generateMAC() }
             let mtu = UInt16(clamping: tap.mtu)
@@ -142,17 +159,21 @@ public final class NetModule: TenderModule {
             try registerV0Hypercalls(setup, device: device, mac: mac)
         }
 
-        // Ring I/O, when the ring has its region and KVM can signal the
-        // kick port without an exit. Otherwise the guest sees no offer and
-        // uses the hypercalls (which work either way).
+        // Ring I/O, when the ring has its region, KVM can signal the kick
+        // port without an exit and the ring's thread starts. Otherwise the
+        // guest sees no offer and uses the hypercalls (which work either way).
         if let region = setup.sharedRegion,
            let kick = setup.registerPortKick(port: UInt16(HVT_RING_KICK_PIO_BASE)) {
             let ring = NetRing(memory: memory, region: region, devices: table, kick: kick)
-            try ring.start()
-            self.ring = ring
-            try setup.offerFeature(UInt32(HVT_FEATURE_RING_IO))
-            try setup.setBootInfoField(MemoryLayout<hvt_boot_info>.offset(of: \.net_ring)!, to: region.address)
-            setup.registerHaltHook { _, _ in ring.stop() }
+            if let code = ring.start() {
+                // The reference's warning (it falls back too).
+                Diagnostics.warn("pthread_create() failed, falling back to hypercalls: \(code)")
+            } else {
+                self.ring = ring
+                try setup.offerFeature(UInt32(HVT_FEATURE_RING_IO))
+                try setup.setBootInfoField(MemoryLayout<hvt_boot_info>.offset(of: \.net_ring)!, to: region.address)
+                setup.registerHaltHook { _, _ in ring.stop() }
+            }
         }
     }
 
@@ -164,17 +185,38 @@ public final class NetModule: TenderModule {
     }
 }
 
-/// `xx:xx:xx:xx:xx:xx`, each octet one or two hex digits.
-private func parseMAC(_ text: Substring) -> NetModule.MAC? {
-    let parts = text.split(separator: ":", omittingEmptySubsequences: false)
-    guard parts.count == 6 else { return nil }
+/// `xx:xx:xx:xx:xx:xx` as the reference reads it (`%02hhx:` six times):
+/// each octet one or two hex digits after optional white space, a colon
+/// right after each but the last; text after the sixth is ignored, with a
+/// warning.
+private func parseMAC(_ option: DeviceOption) -> NetModule.MAC? {
+    let bytes = option.value.utf8
+    var i = bytes.startIndex
     var octets: [UInt8] = []
-    for part in parts {
-        guard (1...2).contains(part.count), part.allSatisfy({ $0.isHexDigit && $0.isASCII }),
-              let octet = UInt8(part, radix: 16) else { return nil }
+    for n in 0..<6 {
+        if n > 0 {
+            guard i != bytes.endIndex, bytes[i] == UInt8(ascii: ":") else { return nil }
+            i = bytes.index(after: i)
+        }
+        while i != bytes.endIndex, bytes[i] == 0x20 || (0x09...0x0d).contains(bytes[i]) { i = bytes.index(after: i) }
+        var octet: UInt8 = 0, digits = 0
+        while digits < 2, i != bytes.endIndex, let digit = hexDigit(bytes[i]) {
+            octet = octet << 4 | digit
+            digits += 1
+            i = bytes.index(after: i)
+        }
+        guard digits > 0 else { return nil }
         octets.append(octet)
     }
+    if i != bytes.endIndex { Diagnostics.warnReadAs(option.text, String(option.text[..<i])) }
     return (octets[0], octets[1], octets[2], octets[3], octets[4], octets[5])
 }
 
-
+private func hexDigit(_ byte: UInt8) -> UInt8? {
+    switch byte {
+    case UInt8(ascii: "0")...UInt8(ascii: "9"): byte - UInt8(ascii: "0")
+    case UInt8(ascii: "a")...UInt8(ascii: "f"): byte - UInt8(ascii: "a") + 10
+    case UInt8(ascii: "A")...UInt8(ascii: "F"): byte - UInt8(ascii: "A") + 10
+    default: nil
+    }
+}

@@ -91,8 +91,8 @@ final class NetRing {
     }
 
     /// Starts the thread and waits until it runs (its start-up system calls
-    /// must happen before the policy is sealed).
-    func start() throws(TenderError) {
+    /// must happen before the policy is sealed); the error if it cannot.
+    func start() -> Errno? {
         let context = Unmanaged.passRetained(self).toOpaque()
         let rc = pthread_create(&thread, nil, { context in
             let ring = Unmanaged<NetRing>.fromOpaque(context!).takeRetainedValue()
@@ -101,9 +101,10 @@ final class NetRing {
         }, context)
         guard rc == 0 else {
             Unmanaged<NetRing>.fromOpaque(context).release()
-            throw .system("pthread_create() failed", errno: Errno(rc))
+            return Errno(rc)
         }
         while !readyFlag.load(ordering: .acquiring) { sched_yield() }
+        return nil
     }
 
     /// The halt hook: lets the thread send what the guest submitted before
@@ -139,7 +140,9 @@ final class NetRing {
         do {
             try serve()
         } catch {
-            Diagnostics.warn("net ring: \(error.message)")
+            // Which thread failed, after the message (which may be the
+            // reference's words).
+            Diagnostics.warn("\(error.message) (net ring)")
             _exit(1)
         }
     }
@@ -202,7 +205,8 @@ final class NetRing {
             switch operation {
             case UInt32(HVT_RING_NET_WRITE):
                 // A write has no commit: a bad handle or length just sends nothing.
-                _ = try devices.device(handle: UInt64(handle))?.send(data, length: UInt64(length), in: memory)
+                _ = try devices.device(handle: UInt64(handle))?
+                    .send(data, length: UInt64(length), in: memory, failure: .ring)
                 entHead &+= 1
             case UInt32(HVT_RING_NET_READ):
                 let (result, received) = try devices.device(handle: UInt64(handle))?

@@ -69,19 +69,22 @@ enum X86Layout {
         return d
     }
 
-    /// The reference's message, in MB (the unit of --mem) rather than bytes.
-    static func tooLarge(_ requestedMiB: some StringProtocol, max: UInt64 = maxMemorySize) -> TenderError {
-        TenderError("guest memory size \(requestedMiB) MB exceeds the max size \(max >> 20) MB")
-    }
-
     /// Rounds a requested size down to whole large pages (at least one), as
     /// the reference does; returns the size and whether it changed.
-    static func guestMemorySize(requested: UInt64, abi: ABIVersion = .v2) throws(TenderError) -> (size: UInt64, adjusted: Bool) {
+    static func guestMemorySize(requested: UInt64) -> (size: UInt64, adjusted: Bool) {
         var size = requested / largePageSize * largePageSize
         if size == 0 { size = largePageSize }
-        let maxSize = abi == .v0 ? V0.maxMemorySize : maxMemorySize
-        guard size <= maxSize else { throw tooLarge("\(requested >> 20)", max: maxSize) }
         return (size, size != requested)
+    }
+
+    /// Refuses a guest memory size (already rounded) above what `abi`'s
+    /// page tables map: the reference's words, then the limit in MB, the
+    /// unit of --mem.
+    static func checkMemorySize(_ size: UInt64, abi: ABIVersion = .v2) throws(TenderError) {
+        let maxSize = abi == .v0 ? V0.maxMemorySize : maxMemorySize
+        guard size <= maxSize else {
+            throw TenderError("guest memory size \(size) bytes exceeds the max size \(maxSize) bytes (--mem=\(maxSize >> 20) at most)")
+        }
     }
 
     /// Where a region the host shares with the guest (the net ring) goes,

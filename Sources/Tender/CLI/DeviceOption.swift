@@ -6,7 +6,10 @@ import HvtABI
 public struct DeviceOption {
     /// The whole option, as given.
     public let text: String
+    /// PREFIX NAME, without the `=`: which option for which device.
+    public let key: String
     public let name: String
+    /// A slice of `text`.
     public let value: Substring
 
     /// Nil when `option` is not of that form.
@@ -17,15 +20,19 @@ public struct DeviceOption {
         guard !name.isEmpty, name.count <= Int(MFT_NAME_MAX),
               rest.dropFirst(name.count).first == "=" else { return nil }
         self.text = option
+        self.key = prefix + name
         self.name = String(name)
         self.value = rest.dropFirst(name.count + 1)
     }
 
     /// The value's first word, at most `maxLength` characters, as the
-    /// reference's `%Ns` reads it (leading white space skipped).
+    /// reference's `%Ns` reads it (leading white space skipped). When that
+    /// is not the whole value, a warning says what is read.
     public func word(maxLength: Int) -> Substring {
-        value.drop { $0 == " " || $0 == "\t" || $0 == "\n" }
+        let word = value.drop { $0 == " " || $0 == "\t" || $0 == "\n" }
             .prefix { $0 != " " && $0 != "\t" && $0 != "\n" }.prefix(maxLength)
+        if !word.isEmpty && word != value { Diagnostics.warnReadAs(text, String(text[..<value.startIndex]) + word) }
+        return word
     }
 }
 
@@ -43,25 +50,24 @@ extension Manifest {
     }
 }
 
-/// The options given so far for each device: each option may name a device
-/// once, and a second one is an error rather than silently winning.
-public struct OncePerDevice {
-    private var given: [Int: String] = [:]
+/// Options that may be given more than once, the last one winning as in
+/// the reference (`--mem=`, a device option for the same device): a command
+/// line the reference runs must run. It says nothing; we warn.
+public struct LastOneWins {
+    private var given: [String: String] = [:]
 
     public init() {}
 
-    /// Records `option` for the device at manifest `index`; throws if an
-    /// option of this kind already named it.
-    public mutating func record(_ option: DeviceOption, index: Int) throws(TenderError) {
-        if let first = given[index] { throw TenderError.givenTwice(first, option.text) }
-        given[index] = option.text
+    /// Records `text` as the option for `key` (`--mem`, `--block:NAME`);
+    /// when one was given before, warns that this one is used instead.
+    public mutating func record(_ text: String, key: String) {
+        if let earlier = given[key] {
+            Diagnostics.warning("\(key) given twice: using `\(text)', not `\(earlier)'")
+        }
+        given[key] = text
     }
-}
 
-extension TenderError {
-    /// The same option given twice (`--mem`, or a device option for one
-    /// device).
-    static func givenTwice(_ first: String, _ second: String) -> TenderError {
-        TenderError("Option given twice: `\(first)' and `\(second)'")
+    public mutating func record(_ option: DeviceOption) {
+        record(option.text, key: option.key)
     }
 }

@@ -43,18 +43,19 @@ struct Options {
     /// The most `--mem` may ask for, in MiB.
     static let maxMemoryMiB = X86Layout.maxMemorySize >> 20
 
-    /// `--mem=N`, N in MiB, a positive decimal number.
+    /// `--mem=N`, N in MB, as the reference reads it (`sscanf("--mem=%zd")`,
+    /// then shifted into bytes as a size_t): every number it takes runs here
+    /// too (a negative one wraps into a size too large, as there); only a
+    /// value that is no number, or comes to zero bytes, is malformed.
     static func memory(_ option: String) throws(TenderError) -> UInt64 {
-        let digits = option.dropFirst("--mem=".count)
-        guard !digits.isEmpty, digits.allSatisfy({ $0.isASCII && $0.isNumber }), digits.contains(where: { $0 != "0" }) else {
-            // The reference's wording, then what it expects.
-            throw TenderError("Malformed argument to --mem: `\(digits)' "
+        let value = option.dropFirst("--mem=".count)
+        guard let number = ScannedNumber(value),
+              case let bytes = UInt64(bitPattern: number.read(as: Int64.self, in: option)) << 20, bytes != 0 else {
+            // The reference's words, then what it expects.
+            throw TenderError("Malformed argument to --mem: `\(value)' "
                 + "(expected guest memory in MB, a whole number from 1 to \(maxMemoryMiB))")
         }
-        guard let mib = UInt64(digits), mib <= maxMemoryMiB + 1 else {
-            throw X86Layout.tooLarge(digits)
-        }
-        return mib << 20
+        return bytes
     }
 
     static func usage(program: String, modules: [any TenderModule.Type]) -> String {

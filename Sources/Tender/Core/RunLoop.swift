@@ -67,11 +67,12 @@ struct RunLoop {
         case .mmio(let address, _):
             // We emulate no devices, so an MMIO exit is an access to guest
             // memory that is unmapped or that KVM could not use as asked
-            // (kvm_pvm reports writes to read-only memory this way).
-            throw TenderError("KVM: host/guest translation fault: rip=\(vcpu.instructionPointer()), gpa=\(hex(address))")
+            // (kvm_pvm reports writes to read-only memory this way). The
+            // reference calls it an unhandled exit; so do we, then say what.
+            throw unhandled(KVM_EXIT_MMIO, "host/guest translation fault: gpa=\(hex(address))")
 
         case .shutdown:
-            throw TenderError("KVM: guest triple fault (shutdown): rip=\(vcpu.instructionPointer())")
+            throw unhandled(KVM_EXIT_SHUTDOWN, "guest triple fault")
 
         case .failEntry(let reason):
             throw TenderError("KVM: entry failure: hw_entry_failure_reason=\(hex(reason))")
@@ -80,23 +81,32 @@ struct RunLoop {
             // Where KVM emulates the guest (kvm_pvm), fetching code from
             // memory the host maps with no access fails as an emulation
             // error; real VMX/SVM reports the same fetch as EFAULT.
+            // The reference's words, then what the error was.
+            let internalError = "KVM: internal error exit: suberror=\(hex(suberror))"
             if suberror == UInt32(KVM_INTERNAL_ERROR_EMULATION), case .success(let regs) = vcpu.getRegisters(),
                regs.rip >= memory.size || noAccess.contains(where: { $0.contains(regs.rip) }) {
-                throw TenderError("KVM: host/guest translation fault: rip=\(hex(regs.rip))")
+                throw TenderError("\(internalError) (host/guest translation fault: rip=\(hex(regs.rip)))")
             }
-            throw TenderError("KVM: internal error exit: suberror=\(hex(suberror))")
+            throw TenderError(internalError)
 
         case .debug(let event) where hooks.debug != nil:
             try hooks.debug?(event)
             return nil
 
         case .debug:
-            throw TenderError("KVM: unhandled exit: exit_reason=\(hex(KVM_EXIT_DEBUG)), rip=\(vcpu.instructionPointer())")
+            throw unhandled(KVM_EXIT_DEBUG)
         case .halt:
-            throw TenderError("KVM: unhandled exit: exit_reason=\(hex(KVM_EXIT_HLT)), rip=\(vcpu.instructionPointer())")
+            throw unhandled(KVM_EXIT_HLT)
         case .unknown(let reason):
-            throw TenderError("KVM: unhandled exit: exit_reason=\(hex(reason)), rip=\(vcpu.instructionPointer())")
+            throw unhandled(reason)
         }
+    }
+
+    /// An exit the reference does not serve, in its words; `what` it is
+    /// after them, when we know.
+    private func unhandled(_ reason: some BinaryInteger, _ what: String? = nil) -> TenderError {
+        TenderError("KVM: unhandled exit: exit_reason=\(hex(reason)), rip=\(vcpu.instructionPointer())"
+            + (what.map { " (\($0))" } ?? ""))
     }
 
     private static let portBase = UInt16(HVT_HYPERCALL_PIO_BASE)

@@ -15,9 +15,25 @@ public final class ElfFile {
     private var image: UnsafeRawBufferPointer
     private var release: (() -> Void)?
 
-    /// Opens `path` (mapped read-only by libelf).
+    /// Opens `path` (mapped read-only by libelf). Its header is read and
+    /// checked first, as the reference reads it.
     public static func open(path: String) throws(TenderError) -> ElfFile {
-        let fd = try FileDescriptor.open(path, O_RDONLY, kind: .regularFile, failure: "\(path): Could not open")
+        let fd: FileDescriptor
+        do { fd = try FileDescriptor.open(path, O_RDONLY, kind: .regularFile) } catch {
+            // The reference opens a directory and fails to read it: its
+            // words, with the -1 its read returned printed unsigned (%zu).
+            if case .kind(S_IFDIR) = error {
+                throw TenderError("\(path): pread_in_full for elf header while loading note returned "
+                    + "\(UInt64.max) < 0: \(Errno(EISDIR))")
+            }
+            throw error.describe("\(path): Could not open")
+        }
+        do throws(TenderError) {
+            try validatedHeader(try readHeader(fd, name: path), name: path)
+        } catch {
+            fd.close()
+            throw error
+        }
         guard elf_version(UInt32(EV_CURRENT)) != UInt32(EV_NONE),
               let elf = elf_begin(fd.rawValue, ELF_C_READ_MMAP, nil) else {
             fd.close()
@@ -28,6 +44,7 @@ public final class ElfFile {
 
     /// Parses an in-memory image (for tests of the parser).
     public static func parse(bytes: [UInt8], name: String) throws(TenderError) -> ElfFile {
+        try validatedHeader(Array(bytes.prefix(MemoryLayout<Elf64_Ehdr>.size)), name: name)
         let copy = UnsafeMutableRawBufferPointer.allocate(byteCount: max(bytes.count, 1), alignment: 8)
         copy.copyBytes(from: bytes)
         _ = elf_version(UInt32(EV_CURRENT))
@@ -46,9 +63,8 @@ public final class ElfFile {
             var size = 0
             let raw = elf_rawfile(elf, &size)
             image = UnsafeRawBufferPointer(start: raw, count: raw == nil ? 0 : size)
-            // Our own checks first: they name what is wrong.
-            header = try ElfFile.validatedHeader(image: image, elf: elf, name: name)
-            programHeaders = try ElfFile.readProgramHeaders(elf: elf, header: header, name: name)
+            header = try ElfFile.validatedHeader(Array(image.prefix(MemoryLayout<Elf64_Ehdr>.size)), name: name)
+            programHeaders = try ElfFile.readProgramHeaders(image: image, header: header, name: name)
         } catch {
             release()
             throw error
@@ -64,6 +80,16 @@ public final class ElfFile {
     }
 
     deinit { close() }
+
+    /// How many of the `count` bytes at `offset` the file has: what a read
+    /// of them returns.
+    public func availableBytes(at offset: UInt64, count: UInt64) -> UInt64 {
+        Self.available(in: image, at: offset, count: count)
+    }
+
+    private static func available(in image: UnsafeRawBufferPointer, at offset: UInt64, count: UInt64) -> UInt64 {
+        offset < UInt64(image.count) ? min(count, UInt64(image.count) - offset) : 0
+    }
 
     /// `count` bytes of the file at `offset`, or nil when the file is shorter.
     public func withBytes<R>(at offset: UInt64, count: UInt64, _ body: (UnsafeRawBufferPointer) -> R) -> R? {
@@ -96,23 +122,44 @@ public final class ElfFile {
         return nil
     }
 
-    private static func validatedHeader(image: UnsafeRawBufferPointer, elf: OpaquePointer,
-                                        name: String) throws(TenderError) -> Elf64_Ehdr {
+    /// The first bytes of the file, as many of the header's as it has.
+    private static func readHeader(_ fd: FileDescriptor, name: String) throws(TenderError) -> [UInt8] {
+        var bytes = [UInt8](repeating: 0, count: MemoryLayout<Elf64_Ehdr>.size)
+        var count = 0
+        while count < bytes.count {
+            let n = bytes.withUnsafeMutableBytes { buffer in
+                retryingInterrupts { pread(fd.rawValue, buffer.baseAddress! + count, buffer.count - count, off_t(count)) }
+            }
+            guard n >= 0 else {
+                let code = Errno.current
+                // The reference's words, its -1 printed unsigned (%zu).
+                throw TenderError("\(name): pread_in_full for elf header while loading note returned \(UInt64.max) < 0: \(code)")
+            }
+            if n == 0 { break }
+            count += n
+        }
+        return Array(bytes.prefix(count))
+    }
+
+    /// Checks the header as the reference does (`bytes`: the file's first
+    /// bytes, up to a header's worth): its words, then which check failed.
+    @discardableResult
+    private static func validatedHeader(_ bytes: [UInt8], name: String) throws(TenderError) -> Elf64_Ehdr {
         func invalid(_ why: String) -> TenderError {
-            TenderError("\(name): invalid executable: invalid or unsupported executable (elf header invalid: \(why))")
+            TenderError("\(name): invalid executable: invalid or unsupported executable "
+                + "(elf header invalid while loading note): \(why)")
         }
         let ehdrSize = MemoryLayout<Elf64_Ehdr>.size
-        guard image.count >= ehdrSize else {
-            throw TenderError("\(name): invalid executable: elf header does not match the expected size (\(image.count) != \(ehdrSize))")
+        guard bytes.count >= ehdrSize else {
+            throw TenderError("\(name): invalid executable: elf header does not match the expected size (\(bytes.count) != \(ehdrSize))")
         }
-        // Check the identification bytes ourselves: libelf would happily
-        // translate a big-endian or 32-bit file.
-        let ident = Array(image[0..<Int(EI_NIDENT)])
+        let ident = Array(bytes[0..<Int(EI_NIDENT)])
         guard ident[0] == 0x7f, ident[1] == UInt8(ascii: "E"), ident[2] == UInt8(ascii: "L"),
               ident[3] == UInt8(ascii: "F") else { throw invalid("bad magic") }
         guard ident[Int(EI_CLASS)] == UInt8(ELFCLASS64) else { throw invalid("not ELFCLASS64") }
         guard ident[Int(EI_DATA)] == UInt8(ELFDATA2LSB) else { throw invalid("not little-endian") }
-        guard elf_kind(elf) == ELF_K_ELF, let ehdr = elf64_getehdr(elf)?.pointee else { throw invalid(libelfError()) }
+        // Little-endian, as the host: the fields load as they are.
+        let ehdr = bytes.withUnsafeBytes { $0.loadUnaligned(as: Elf64_Ehdr.self) }
         guard ehdr.e_version == UInt32(EV_CURRENT) else { throw invalid("e_version \(ehdr.e_version)") }
         guard Int(ehdr.e_ehsize) == ehdrSize else { throw invalid("e_ehsize \(ehdr.e_ehsize)") }
         guard ehdr.e_phnum >= 1 else { throw invalid("no program headers") }
@@ -124,13 +171,18 @@ public final class ElfFile {
         return ehdr
     }
 
-    private static func readProgramHeaders(elf: OpaquePointer, header: Elf64_Ehdr,
+    /// The program header table, all of it inside the file.
+    private static func readProgramHeaders(image: UnsafeRawBufferPointer, header: Elf64_Ehdr,
                                            name: String) throws(TenderError) -> [Elf64_Phdr] {
-        var count = 0
-        guard elf_getphdrnum(elf, &count) == 0, let first = elf64_getphdr(elf) else {
-            throw TenderError("\(name): invalid executable: program header does not match the expected size (\(libelfError()))")
+        let count = Int(header.e_phnum), size = MemoryLayout<Elf64_Phdr>.size
+        let tableSize = UInt64(count * size)
+        let read = available(in: image, at: header.e_phoff, count: tableSize)
+        guard read == tableSize else {
+            throw TenderError("\(name): invalid executable: program header does not match the expected size "
+                + "(\(read) != \(tableSize) while loading note)")
         }
-        return Array(UnsafeBufferPointer(start: first, count: count))
+        let table = Int(header.e_phoff)
+        return (0..<count).map { image.loadUnaligned(fromByteOffset: table + $0 * size, as: Elf64_Phdr.self) }
     }
 }
 

@@ -4,6 +4,8 @@ import CLibELF
 /// against the memory size before a byte is copied.
 public struct LoadPlan: Equatable {
     public struct Segment: Equatable {
+        /// Its program header's index.
+        public var index: Int
         public var address: UInt64      // p_vaddr
         public var fileOffset: UInt64   // p_offset
         public var fileSize: UInt64
@@ -104,7 +106,7 @@ public struct LoadPlan: Equatable {
                 throw invalid("phdr[\(i)] p_vaddr_end not aligned with architectural page size (\(alignedEnd) & (\(pageSize) - 1))")
             }
             let flags = phdr.p_flags
-            let segment = Segment(address: address, fileOffset: phdr.p_offset, fileSize: fileSize,
+            let segment = Segment(index: i, address: address, fileOffset: phdr.p_offset, fileSize: fileSize,
                                   protectStart: start, protectEnd: alignedEnd,
                                   readable: flags & UInt32(PF_R) != 0, writable: flags & UInt32(PF_W) != 0,
                                   executable: flags & UInt32(PF_X) != 0)
@@ -127,13 +129,16 @@ extension LoadPlan {
     /// its protection. (Here, not in Memory/: guest memory knows nothing
     /// of ELF files.)
     public func load(from elf: ElfFile, into memory: GuestMemory) throws(TenderError) {
-        for (i, segment) in segments.enumerated() {
+        for segment in segments {
             let copied: Result<Void, TenderError>? = elf.withBytes(at: segment.fileOffset, count: segment.fileSize) { bytes in
                 Result { () throws(TenderError) in try memory.hostCopy(bytes, to: segment.address) }
             }
             switch copied {
             case nil where segment.fileSize != 0:
-                throw TenderError("\(elf.name): invalid executable: phdr[\(i)] host file segment mismatched (file too short for p_offset \(segment.fileOffset) + p_filesz \(segment.fileSize))")
+                // The reference's words (no "invalid executable" here), then what they mean.
+                let read = elf.availableBytes(at: segment.fileOffset, count: segment.fileSize)
+                throw TenderError("\(elf.name): phdr[\(segment.index)] host file segment mismatched "
+                    + "(pread_in_full returned \(read) != \(segment.fileSize) (p_filesz)): the file ends inside the segment")
             case .failure(let error)?: throw error
             case nil, .success?: break
             }

@@ -19,7 +19,7 @@ extension ElfFile {
             }
             if phdr.p_filesz < headerSize { continue }
             guard let nhdr = withBytes(at: phdr.p_offset, count: headerSize, { $0.loadUnaligned(as: solo5_nhdr.self) }) else {
-                throw invalid("phdr[\(index)] note lies outside the file")
+                throw shortRead(index, at: phdr.p_offset, count: headerSize)
             }
             guard nhdr.n_namesz == UInt32(SOLO5_NOTE_NAME_SIZE), isSolo5Name(nhdr), nhdr.n_type == type else { continue }
 
@@ -33,16 +33,27 @@ extension ElfFile {
             let align = UInt64(alignment)
             let descriptorOffset = (headerSize + align - 1) & ~(align - 1)
             let padding = descriptorOffset - headerSize
-            guard descriptorSize > padding else {
-                throw invalid("phdr[\(index)] note does not fall within valid size (\(descriptorSize) <= \(padding))")
+            // Unsigned, as the reference computes it: a descriptor shorter
+            // than the padding wraps around.
+            let payloadSize = descriptorSize &- padding
+            guard payloadSize > 0, payloadSize <= descriptorSize else {
+                // The reference's words, "INV_EXE" and all (its macro, inside a string).
+                throw TenderError("\(name): INV_EXE: phdr[\(index)] note does not fall within valid size "
+                    + "(\(payloadSize) <= 0 || \(payloadSize) > \(descriptorSize))")
             }
-            let payloadSize = descriptorSize - padding
             guard let payload = withBytes(at: phdr.p_offset + descriptorOffset, count: payloadSize, { Array($0) }) else {
-                throw invalid("phdr[\(index)] note does not fall within valid size (note lies outside the file)")
+                throw shortRead(index, at: phdr.p_offset + descriptorOffset, count: payloadSize)
             }
             return payload
         }
         return nil
+    }
+
+    /// A note the file ends inside of: the reference's words for the short
+    /// read, then what they mean.
+    private func shortRead(_ index: Int, at offset: UInt64, count: UInt64) -> TenderError {
+        TenderError("\(name): phdr[\(index)] bytes read mismatches note size (\(availableBytes(at: offset, count: count)) != \(count)): "
+            + "the file ends inside the note")
     }
 
     private func isSolo5Name(_ nhdr: solo5_nhdr) -> Bool {

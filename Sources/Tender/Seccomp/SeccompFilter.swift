@@ -55,7 +55,8 @@ struct SeccompFilter: ~Copyable {
         }
         let rc = seccomp_rule_add_array(context, SCMP_ACT_ALLOW, number, UInt32(checks.count), &checks)
         guard rc == 0 else {
-            throw TenderError("seccomp: cannot add rule \(rule) of module `\(module)': \(Errno(-rc))")
+            // The reference's words, then which rule.
+            throw TenderError("seccomp_rule_add() failed: \(Errno(-rc)) (rule \(rule) of module `\(module)')")
         }
     }
 
@@ -65,7 +66,8 @@ struct SeccompFilter: ~Copyable {
         let rc = seccomp_load(context)
         seccomp_release(context)
         discard self
-        guard rc == 0 else { throw TenderError("seccomp: cannot load the filter: \(Errno(-rc))") }
+        // The reference's words for the step that installs the filter.
+        guard rc == 0 else { throw TenderError("seccomp(SECCOMP_SET_MODE_FILTER) failed: \(Errno(-rc))") }
     }
 
     deinit { seccomp_release(context) }

@@ -7,6 +7,12 @@ public enum Diagnostics {
         writeStandardError("\(programName): \(message)\n")
     }
 
+    /// Writes `program: warning: message`: something we do differently
+    /// from what was asked, and go on.
+    public static func warning(_ message: String) {
+        warn("warning: \(message)")
+    }
+
     /// The last component of a path, as basename(3) gives it for argv[0].
     public static func basename(_ path: String) -> String {
         guard let slash = path.utf8.lastIndex(of: UInt8(ascii: "/")) else { return path }

@@ -39,16 +39,20 @@ public struct FileDescriptor: Equatable, Hashable, Sendable {
         case any
     }
 
-    /// Opens `path` as a file of `kind`; every failure is a `TenderError`
-    /// reading `message: reason`. A file of another kind is refused with a
-    /// reason naming what it is ("Is a directory", "Is a FIFO"), not with
-    /// whatever the first read would have said. The open itself never blocks
-    /// (a FIFO without a writer would hang a plain open).
-    public static func open(_ path: String, _ flags: Int32, kind: Kind,
-                            failure message: String) throws(TenderError) -> FileDescriptor {
+    /// Why `open(_:_:kind:)` failed: open(2) or fstat(2) did, or the file
+    /// is not of the kind asked for (its S_IFMT type).
+    public enum OpenFailure: Error {
+        case system(Errno)
+        case kind(mode_t)
+    }
+
+    /// Opens `path` as a file of `kind`. A file of another kind is closed
+    /// again and refused before anything reads it. The open itself never
+    /// blocks (a FIFO without a writer would hang a plain open).
+    public static func open(_ path: String, _ flags: Int32, kind: Kind) throws(OpenFailure) -> FileDescriptor {
         let descriptor: FileDescriptor
         do { descriptor = try open(path, flags | O_NOCTTY | (kind == .any ? 0 : O_NONBLOCK)) } catch {
-            throw .system(message, errno: error)
+            throw .system(error)
         }
         guard kind != .any else { return descriptor }
         let fd = descriptor.rawValue
@@ -56,12 +60,12 @@ public struct FileDescriptor: Equatable, Hashable, Sendable {
         guard fstat(fd, &status) == 0 else {
             let code = Errno.current
             descriptor.close()
-            throw .system(message, errno: code)
+            throw .system(code)
         }
         let type = status.st_mode & S_IFMT
         if type != S_IFREG && !(kind == .storage && type == S_IFBLK) {
             descriptor.close()
-            throw TenderError("\(message): \(describe(fileType: type))")
+            throw .kind(type)
         }
         if flags & O_NONBLOCK == 0 {
             _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK)
@@ -69,9 +73,18 @@ public struct FileDescriptor: Equatable, Hashable, Sendable {
         return descriptor
     }
 
+    /// Opens `path` as a file of `kind`; every failure is a `TenderError`
+    /// reading `message: reason`. A file of another kind is refused with a
+    /// reason naming what it is ("Is a directory", "Is a FIFO"), not with
+    /// whatever the first read would have said.
+    public static func open(_ path: String, _ flags: Int32, kind: Kind,
+                            failure message: String) throws(TenderError) -> FileDescriptor {
+        do { return try open(path, flags, kind: kind) } catch { throw error.describe(message) }
+    }
+
     /// Why a file of this type is refused, in the words of strerror where
     /// there are some.
-    static func describe(fileType type: mode_t) -> String {
+    public static func describe(fileType type: mode_t) -> String {
         switch type {
         case S_IFDIR: return String(cString: strerror(EISDIR))
         case S_IFIFO: return "Is a FIFO (named pipe), not a regular file"
@@ -119,4 +132,14 @@ public func retryingInterrupts(_ call: () -> Int) -> Int {
     var result: Int
     repeat { result = call() } while result < 0 && errno == EINTR
     return result
+}
+
+extension FileDescriptor.OpenFailure {
+    /// `message: reason`, as err(3) words a failed open.
+    public func describe(_ message: String) -> TenderError {
+        switch self {
+        case .system(let code): .system(message, errno: code)
+        case .kind(let type): TenderError("\(message): \(FileDescriptor.describe(fileType: type))")
+        }
+    }
 }

@@ -10,6 +10,8 @@ struct ElfBuilder {
         var bytes: [UInt8]
         var memorySize: UInt64? = nil
         var align: UInt64 = 0x1000
+        /// Overrides p_offset (to point past the file's end).
+        var fileOffset: UInt64? = nil
     }
 
     struct Note {
@@ -56,17 +58,19 @@ struct ElfBuilder {
         let phnum = segments.count + notes.count
         var out = [UInt8](repeating: 0, count: 64 + 56 * phnum)
         var payloads: [[UInt8]] = []
-        var headers: [(type: UInt32, flags: UInt32, vaddr: UInt64, filesz: UInt64, memsz: UInt64, align: UInt64)] = []
+        var headers: [(type: UInt32, flags: UInt32, vaddr: UInt64, filesz: UInt64, memsz: UInt64, align: UInt64,
+                       offset: UInt64?)] = []
         for s in segments {
             payloads.append(s.bytes)
-            headers.append((s.type, s.flags, s.address, UInt64(s.bytes.count), s.memorySize ?? UInt64(s.bytes.count), s.align))
+            headers.append((s.type, s.flags, s.address, UInt64(s.bytes.count), s.memorySize ?? UInt64(s.bytes.count), s.align,
+                            s.fileOffset))
         }
         for n in notes {
             var note = le(UInt32(n.name.count)) + le(n.declaredSize ?? UInt32(n.descriptor.count)) + le(n.type)
             note += n.name + [UInt8](repeating: 0, count: (4 - n.name.count % 4) % 4)
             note += n.descriptor
             payloads.append(note)
-            headers.append((4 /* PT_NOTE */, 4, 0, n.segmentSize ?? UInt64(note.count), 0, 4))
+            headers.append((4 /* PT_NOTE */, 4, 0, n.segmentSize ?? UInt64(note.count), 0, 4, nil))
         }
         // Header.
         out.replaceSubrange(0..<16, with: ident)
@@ -81,7 +85,7 @@ struct ElfBuilder {
             let offset = UInt64(out.count)
             out += payload
             let ph = 64 + 56 * i
-            put(&out, ph, le(h.type)); put(&out, ph + 4, le(h.flags)); put(&out, ph + 8, le(offset))
+            put(&out, ph, le(h.type)); put(&out, ph + 4, le(h.flags)); put(&out, ph + 8, le(h.offset ?? offset))
             put(&out, ph + 16, le(h.vaddr)); put(&out, ph + 24, le(h.vaddr)); put(&out, ph + 32, le(h.filesz))
             put(&out, ph + 40, le(h.memsz)); put(&out, ph + 48, le(h.align))
         }
