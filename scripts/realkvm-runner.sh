@@ -290,6 +290,7 @@ while IFS= read -r line || [ -n "$line" ]; do
   [ -n "$only" ] && [ "$name" != "$only" ] && continue
   case "$env" in
     any) ;;
+    nested) ;; # written for this bed
     real|pvm) if [ "$env" != "$hostenv" ]; then
                 echo "skip $name (env $env)"; skip=$((skip + 1)); continue
               fi ;;
