@@ -53,10 +53,29 @@ struct WaitsetTests {
         #expect(waitset.count == 0)
     }
 
+    /// A descriptor that was open and is closed. Its number must stay
+    /// closed while the test runs, and tests run in parallel in this
+    /// process: a number just closed is the lowest free one, the next that
+    /// any thread's open, pipe or socket gets. So the pipe's read end is
+    /// moved to the highest number the process may have (below the
+    /// RLIMIT_NOFILE soft limit, at most 65535) and closed there: the kernel
+    /// hands that number out again only when every lower one is open, or
+    /// when asked for it by number (dup2 or F_DUPFD), which nothing else in
+    /// the test process does with a number that high.
     @Test func closedDescriptorIsRefused() throws {
         let waitset = try Waitset()
         let (reader, writer) = try pipe()
-        reader.close(); writer.close()
-        #expect(throws: TenderError.self) { try waitset.add(reader, handle: 1) }
+        defer { reader.close(); writer.close() }
+        var limit = rlimit()
+        try #require(getrlimit(__rlimit_resource_t(RLIMIT_NOFILE.rawValue), &limit) == 0)
+        let highest = Int32(min(limit.rlim_cur, 1 << 16) - 1)
+        try #require(highest > 2, "RLIMIT_NOFILE is \(limit.rlim_cur)")
+        let moved = fcntl(reader.rawValue, F_DUPFD_CLOEXEC, highest)
+        try #require(moved == highest, "could not move the pipe to descriptor \(highest): \(moved)")
+        try #require(close(moved) == 0)
+        let closed = FileDescriptor(rawValue: highest)
+        try #require(fcntl(highest, F_GETFD) == -1 && errno == EBADF, "descriptor \(highest) is open again")
+        #expect(throws: TenderError.self) { try waitset.add(closed, handle: 1) }
+        #expect(waitset.count == 0)
     }
 }
