@@ -420,4 +420,19 @@ struct ActivateTests {
             try Self.expectCleanStop(outcome, ns)
         }
     }
+
+    /// The Debian package's endpoints file as installed (comments only):
+    /// still no endpoint, but the message says why; a bad --exit-idle.
+    @Test func aConfigWithOnlyCommentsAndABadExitIdleAreClearErrors() throws {
+        let directory = try Harness.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let config = directory.appendingPathComponent("endpoints.conf")
+        try "# listen=127.0.0.1:8080 kernel=web.hvt guest=10.0.0.2:80\n\n   # more\n".write(to: config, atomically: true, encoding: .utf8)
+        let activate = Harness.executable("tender-activate")
+        let empty = try Harness.run(program: activate, ["--config", config.path, "--exit-idle", "10"], timeout: 10)
+        #expect(empty.status == 1 && empty.stderr.contains("no endpoint given: \(config.path) has only comments and blank lines"),
+                "\(empty)")
+        let zero = try Harness.run(program: activate, ["--exit-idle", "0", "--config", config.path], timeout: 10)
+        #expect(zero.status == 1 && zero.stderr.contains("--exit-idle SECONDS expected, got `0'"), "\(zero)")
+    }
 }
