@@ -64,13 +64,16 @@ final class Launcher {
     var nextVM = 1
     var stopping = false
     let signals: Int32
+    /// --exit-idle (SocketActivation.swift).
+    var exitIdle: IdleExit?
 
-    init(configs: [EndpointConfig]) throws(ConfigError) {
+    /// `passed`: sockets from systemd, each for the endpoint listening there.
+    init(configs: [EndpointConfig], passed: [PassedSocket] = []) throws(ConfigError) {
         let fd = act_signalfd()
         guard fd >= 0 else { throw ConfigError("signalfd: \(errnoText(-fd))") }
         signals = fd
-        for config in configs {
-            let listen = listeningSocket(config.listenAddress, config.listenPort.bigEndian, backlog: 1024)
+        for (config, passedFd) in zip(configs, try assignPassedSockets(passed, to: configs)) {
+            let listen = passedFd ?? listeningSocket(config.listenAddress, config.listenPort.bigEndian, backlog: 1024)
             guard listen >= 0 else { throw ConfigError("listening on \(config.listenText): \(errnoText(-listen))") }
             endpoints.append(Endpoint(config: config, listenFd: listen))
         }
@@ -268,6 +271,10 @@ final class Launcher {
             }
             for (index, endpoint) in endpoints.enumerated() where fds[index + 1].revents != 0 {
                 acceptAll(endpoint)
+            }
+            if idleTooLong(fds) {
+                log("no connection for \(exitIdle!.seconds) s, exiting")
+                shutdown()
             }
             lock.locked {
                 expireIdle()

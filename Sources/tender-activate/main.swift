@@ -5,7 +5,8 @@ import Glibc
 // tender-activate: unikernels on demand. See usage below and README.md.
 
 let usage = """
-usage: tender-activate [--verbose] [--tender PATH] (--endpoint SPEC | --config FILE)...
+usage: tender-activate [--verbose] [--tender PATH] [--exit-idle SECONDS]
+                       (--endpoint SPEC | --config FILE)...
   SPEC (one endpoint; in FILE one per line, # comments): KEY=VALUE words
     listen=ADDRESS:PORT   where clients connect (required)
     kernel=PATH           the unikernel (required)
@@ -21,6 +22,12 @@ usage: tender-activate [--verbose] [--tender PATH] (--endpoint SPEC | --config F
     mem=MB  block=NAME=PATH  net=NAME (service0)  tender=PATH
     attach=fd (the tap is passed as --net:NAME=@3) | name (by its name)
     link=HOSTADDRESS/PREFIX (default: the guest's /30)  args=GUEST ARGS...
+  --exit-idle SECONDS   stop every VM and exit (status 0) once no connection
+                        has been open or accepted for SECONDS
+  Socket activation (systemd, sd_listen_fds(3)): each listening TCP/IPv4
+  socket passed in LISTEN_FDS serves the endpoint whose listen= is the
+  address it is bound to (one that matches no endpoint is an error);
+  endpoints without one listen themselves.
 
 """
 
@@ -58,6 +65,9 @@ func readLines(_ path: String) -> [String]? {
 
 var tender = defaultTender()
 var specs: [String] = []
+var exitIdle: Double?
+/// --config files with no endpoint line.
+var emptyConfigs: [String] = []
 var arguments = CommandLine.arguments.dropFirst()
 while let argument = arguments.popFirst() {
     switch argument {
@@ -66,19 +76,30 @@ while let argument = arguments.popFirst() {
         exit(0)
     case "--verbose":
         verbose = true
-    case "--tender", "--endpoint", "--config":
+    case "--tender", "--endpoint", "--config", "--exit-idle":
         guard let value = arguments.popFirst() else { fail("\(argument) needs a value") }
         if argument == "--tender" { tender = value }
         if argument == "--endpoint" { specs.append(value) }
         if argument == "--config" {
             guard let lines = readLines(value) else { fail("cannot read \(value): \(errnoText(errno))") }
-            specs += lines.filter { let t = $0.drop { $0 == " " }; return !t.isEmpty && !t.hasPrefix("#") }
+            let endpoints = lines.filter { let t = $0.drop { $0 == " " }; return !t.isEmpty && !t.hasPrefix("#") }
+            if endpoints.isEmpty { emptyConfigs.append(value) }
+            specs += endpoints
+        }
+        if argument == "--exit-idle" {
+            guard let seconds = Double(value), seconds > 0, seconds < 1e6 else { fail("--exit-idle SECONDS expected, got `\(value)'") }
+            exitIdle = seconds
         }
     default:
         fail("unknown argument `\(argument)'")
     }
 }
-guard !specs.isEmpty else { fail("no endpoint given") }
+let passed: [PassedSocket]
+do { passed = try takePassedSockets() } catch { fail(error.message) }
+guard !specs.isEmpty else {
+    fail("no endpoint given" + (emptyConfigs.isEmpty ? "" : ": \(emptyConfigs.joined(separator: ", ")) has only comments and blank lines")
+         + (passed.isEmpty ? "" : " (systemd passed \(passed.count) socket(s))"))
+}
 signal(SIGPIPE, SIG_IGN)
 do {
     let configs = try specs.map { spec throws(ConfigError) in
@@ -86,7 +107,9 @@ do {
             throw ConfigError("endpoint `\(spec)': \(error.message)")
         }
     }
-    try Launcher(configs: configs).run()
+    let launcher = try Launcher(configs: configs, passed: passed)
+    launcher.exitIdle = exitIdle.map { IdleExit(seconds: $0) }
+    launcher.run()
 } catch {
     fail(error.message)
 }

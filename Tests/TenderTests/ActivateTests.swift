@@ -15,11 +15,14 @@ struct ActivateTests {
         let running: Harness.Running
         let log: String?
 
-        init(_ ns: NetNamespace, _ endpoints: [String], tender: String = Harness.executable("solo5-hvt"), log: String? = nil) throws {
+        /// `options`: more of the launcher's options; `via`: a command that
+        /// execs the launcher (its path and arguments follow).
+        init(_ ns: NetNamespace, _ endpoints: [String], tender: String = Harness.executable("solo5-hvt"),
+             options: [String] = [], via: [String] = [], log: String? = nil) throws {
             self.ns = ns
             self.log = log
-            let arguments = ["--verbose", "--tender", tender] + endpoints.flatMap { ["--endpoint", $0] }
-            let command = [Harness.executable("tender-activate")] + arguments
+            let arguments = ["--verbose", "--tender", tender] + options + endpoints.flatMap { ["--endpoint", $0] }
+            let command = via + [Harness.executable("tender-activate")] + arguments
             // (The shell execs: the test's threads block SIGCHLD, so it must not wait.)
             running = try ns.spawn(log.map { ["/bin/sh", "-c", "exec \"$@\" 2>\"$0\"", $0] + command } ?? command)
             // Wait until it listens on every endpoint.
@@ -386,5 +389,127 @@ struct ActivateTests {
             let outcome = try Harness.run(program: Harness.executable("tender-activate"), ["--endpoint", spec], timeout: 10)
             #expect(outcome.status == 1 && outcome.stderr.contains(message), "\(spec): \(outcome)")
         }
+    }
+
+    // MARK: Socket activation
+
+    /// systemd-socket-activate (Debian's systemd package) listening with
+    /// `options`, as a command prefix: it listens, and on the first
+    /// connection execs its command (same pid) with the listening socket as
+    /// descriptor 3, LISTEN_FDS=1 and LISTEN_PID. Under `unshare --fork`, a
+    /// parent that waits for it: it closes every descriptor it does not
+    /// pass, and so the socket through which Foundation's Process learns of
+    /// an exit, whose one manager thread would then block in waitpid() until
+    /// it exits, reaping no other process meanwhile.
+    static func socketActivate(_ options: [String]) throws -> [String] {
+        let activate = try #require(["/usr/bin/systemd-socket-activate", "/lib/systemd/systemd-socket-activate"].first {
+            FileManager.default.isExecutableFile(atPath: $0)
+        }, "systemd-socket-activate is missing (scripts/deps installs systemd)")
+        return ["/usr/bin/unshare", "--fork", "--kill-child", activate] + options
+    }
+
+    /// The environments of the tenders running in `ns`.
+    static func tenderEnvironments(_ ns: NetNamespace) throws -> [String] {
+        let pids = try Harness.run(program: NetNamespace.ip, ["netns", "pids", ns.name], timeout: 10).stdout
+        return pids.split(whereSeparator: \.isWhitespace).filter {
+            (try? String(contentsOfFile: "/proc/\($0)/comm", encoding: .utf8)) == "solo5-hvt\n"
+        }.map { (try? String(contentsOfFile: "/proc/\($0)/environ", encoding: .utf8)) ?? "(gone)" }
+    }
+
+    /// Socket activation: the launcher serves the first connection on the
+    /// socket it was passed (its tender inherits neither the socket nor the
+    /// LISTEN_ variables), and once no connection has been open for
+    /// --exit-idle seconds it stops its VM and exits 0 by itself.
+    @Test func socketActivatedLauncherServesThenExitsWhenIdle() throws {
+        try withNamespace { ns in
+            // Two sockets: descriptor 4 is not one a cold tender's descriptors replace.
+            let launcher = try Launcher(ns, [try Self.endpoint(port: 8080, "mode=endpoint idle=60"),
+                                             try Self.endpoint(port: 8081, "mode=connection")],
+                                        options: ["--exit-idle", "3"],
+                                        via: try Self.socketActivate(["-l", "127.0.0.1:8080", "-l", "127.0.0.1:8081"]))
+            let reply = try Self.curl(ns, port: 8080)
+            let served = Date()
+            let sockets = try ns.run(["/usr/bin/ss", "-ltnpH"], timeout: 10).stdout
+            let environments = try Self.tenderEnvironments(ns)
+            let outcome = launcher.running.wait(timeout: 30)
+            let elapsed = Date().timeIntervalSince(served)
+            #expect(reply.body == Self.body && reply.code == "200" && reply.exit == 0, "\(reply)\n\(outcome)")
+            #expect(outcome.stderr.contains("127.0.0.1:8080: passed socket 3 on 127.0.0.1:8080 from systemd")
+                    && outcome.stderr.contains("127.0.0.1:8081: passed socket 4 on 127.0.0.1:8081 from systemd"), "\(outcome)")
+            #expect(Self.count(sockets, "((\"tender-activate\",pid=") == 2 && !sockets.contains("solo5-hvt"),
+                    "only the launcher holds the listening sockets:\n\(sockets)")
+            #expect(environments.count == 1 && !environments.contains { $0.contains("LISTEN_") },
+                    "one tender, without LISTEN_ variables: \(environments)")
+            #expect(outcome.stderr.contains("no connection for 3.0 s, exiting"), "\(outcome)")
+            #expect(elapsed > 2.5 && elapsed < 10, "exited \(elapsed) s after the reply")
+            try Self.expectCleanStop(outcome, ns)
+        }
+    }
+
+    /// Passed descriptors the launcher cannot serve: a message naming the
+    /// problem and status 1, before any VM.
+    @Test func socketActivationRefusesSocketsItCannotServe() throws {
+        try withNamespace { ns in
+            let spec = try Self.endpoint(port: 8080, "")
+            let command = [Harness.executable("tender-activate"), "--tender", Harness.executable("solo5-hvt"), "--endpoint", spec]
+            var cases = [
+                (["-l", "127.0.0.1:8081"], "127.0.0.1:8081", "/dev/tcp/127.0.0.1/8081",
+                 "passed socket 3 on 127.0.0.1:8081 matches no endpoint: no listen=127.0.0.1:8081"),
+                (["--datagram", "-l", "127.0.0.1:8080"], "127.0.0.1:8080", "/dev/udp/127.0.0.1/8080",
+                 "passed descriptor 3 is not a TCP socket"),
+            ]
+            // ListenStream=8080 (a port alone) is IPv6.
+            if try ns.run([NetNamespace.ip, "-br", "addr", "show", "lo"], timeout: 10).stdout.contains("::1/128") {
+                cases.append((["-l", "[::1]:8080"], "[::1]:8080", "/dev/tcp/::1/8080", "passed descriptor 3 is not an IPv4 socket"))
+            }
+            for (listen, address, poke, message) in cases {
+                let running = try ns.spawn(try Self.socketActivate(listen) + command)
+                let deadline = Date().addingTimeInterval(10)
+                while Date() < deadline, running.process.isRunning,
+                      !(try ns.run(["/usr/bin/ss", "-ltunH"], timeout: 5).stdout.contains("\(address) ")) { usleep(20_000) }
+                _ = try ns.run(["/bin/bash", "-c", "echo x > \(poke)"], timeout: 10)
+                let outcome = running.wait(timeout: 20)
+                #expect(outcome.status == 1 && outcome.stderr.contains("tender-activate: \(message)"), "\(listen): \(outcome)")
+            }
+            let notASocket = try ns.run(["/bin/sh", "-c", "LISTEN_FDS=1 LISTEN_PID=$$ exec \"$@\" 3</dev/null", "sh"] + command,
+                                        timeout: 20)
+            #expect(notASocket.status == 1 && notASocket.stderr.contains("passed descriptor 3 is not a socket"), "\(notASocket)")
+            let links = try ns.run([NetNamespace.ip, "-br", "link"], timeout: 10)
+            #expect(!links.stdout.contains("act"), "taps left behind:\n\(links.stdout)")
+        }
+    }
+
+    /// LISTEN_PID naming another process: its descriptors are not ours (3
+    /// is /dev/null here, left alone); the launcher listens itself, and
+    /// unsets the variables all the same, so that its tenders lack them.
+    @Test func socketActivationForAnotherPidIsIgnored() throws {
+        try withNamespace { ns in
+            let launcher = try Launcher(ns, [try Self.endpoint(port: 8080, "mode=endpoint idle=60")], via: [
+                "/bin/sh", "-c", "LISTEN_FDS=1 LISTEN_PID=1 LISTEN_FDNAMES=web exec \"$@\" 3</dev/null", "sh",
+            ])
+            let reply = try Self.curl(ns, port: 8080)
+            let environments = try Self.tenderEnvironments(ns)
+            let outcome = launcher.stop()
+            #expect(reply.body == Self.body && reply.code == "200" && reply.exit == 0, "\(reply)\n\(outcome)")
+            #expect(!outcome.stderr.contains("passed "), "\(outcome)")
+            #expect(environments.count == 1 && !environments.contains { $0.contains("LISTEN_") },
+                    "one tender, without LISTEN_ variables: \(environments)")
+            try Self.expectCleanStop(outcome, ns)
+        }
+    }
+
+    /// The Debian package's endpoints file as installed (comments only):
+    /// still no endpoint, but the message says why; a bad --exit-idle.
+    @Test func aConfigWithOnlyCommentsAndABadExitIdleAreClearErrors() throws {
+        let directory = try Harness.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let config = directory.appendingPathComponent("endpoints.conf")
+        try "# listen=127.0.0.1:8080 kernel=web.hvt guest=10.0.0.2:80\n\n   # more\n".write(to: config, atomically: true, encoding: .utf8)
+        let activate = Harness.executable("tender-activate")
+        let empty = try Harness.run(program: activate, ["--config", config.path, "--exit-idle", "10"], timeout: 10)
+        #expect(empty.status == 1 && empty.stderr.contains("no endpoint given: \(config.path) has only comments and blank lines"),
+                "\(empty)")
+        let zero = try Harness.run(program: activate, ["--exit-idle", "0", "--config", config.path], timeout: 10)
+        #expect(zero.status == 1 && zero.stderr.contains("--exit-idle SECONDS expected, got `0'"), "\(zero)")
     }
 }
