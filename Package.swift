@@ -21,6 +21,10 @@ let package = Package(
         .target(name: "HvtABI", path: "abi", sources: ["layout_checks.c"], publicHeadersPath: "include"),
         // Linux declarations Swift cannot import directly (ioctl numbers, epoll, timerfd).
         .target(name: "CLinux"),
+        // Linked into the tenders only (not the tests or fuzzers): turns the
+        // Swift runtime's crash backtracer off before it probes /proc at
+        // start-up (Sources/CStartup/backtrace_off.c).
+        .target(name: "CStartup"),
         .systemLibrary(name: "CLibELF", pkgConfig: "libelf", providers: [.apt(["libelf-dev"])]),
         .systemLibrary(name: "CSeccomp", pkgConfig: "libseccomp", providers: [.apt(["libseccomp-dev"])]),
 
@@ -31,14 +35,14 @@ let package = Package(
         // The net module's C helpers (TAP ioctls, the ring thread's spin hint).
         .target(name: "CNet", path: "Sources/Modules/CNet"),
 
-        .executableTarget(name: "solo5-hvt", dependencies: ["Tender", "Console", "Block", "Net"],
+        .executableTarget(name: "solo5-hvt", dependencies: ["CStartup", "Tender", "Console", "Block", "Net"],
                           linkerSettings: staticExecutable),
         // solo5-elftool query-abi/query-manifest, on Tender's ELF and manifest parsers.
-        .executableTarget(name: "solo5-elftool", dependencies: ["Tender"], linkerSettings: staticExecutable),
+        .executableTarget(name: "solo5-elftool", dependencies: ["CStartup", "Tender"], linkerSettings: staticExecutable),
 
         // A tender with a test-only module, to exercise the module API end to end.
         .executableTarget(name: "solo5-hvt-testmodule",
-                          dependencies: ["Tender", "Console", "Block", "Net", "HvtABI", "CLinux", "GDB", "Dumpcore"],
+                          dependencies: ["CStartup", "Tender", "Console", "Block", "Net", "HvtABI", "CLinux", "GDB", "Dumpcore"],
                           path: "Tests/TestModuleTender", linkerSettings: staticExecutable),
         // Opens a TAP interface and execs a tender with the descriptor, for
         // the tests of `--net:NAME=@NN`.
@@ -52,7 +56,7 @@ let package = Package(
         // solo5-hvt-debug: solo5-hvt plus core dumps and a gdb stub.
         .target(name: "Dumpcore", dependencies: ["Tender", "CLinux"], path: "Sources/Modules/Dumpcore"),
         .target(name: "GDB", dependencies: ["Tender", "CLinux"], path: "Sources/Modules/GDB"),
-        .executableTarget(name: "solo5-hvt-debug", dependencies: ["Tender", "Console", "Block", "Net", "GDB", "Dumpcore"],
+        .executableTarget(name: "solo5-hvt-debug", dependencies: ["CStartup", "Tender", "Console", "Block", "Net", "GDB", "Dumpcore"],
                           linkerSettings: staticExecutable),
 
         // tender-activate: unikernels on demand (a VM per endpoint or per

@@ -48,14 +48,7 @@ static int tap_open(const char *name, char got[IFNAMSIZ])
 
 int act_tap_create(const char *pattern, char name[16])
 {
-    int fd = tap_open(pattern, name);
-    if (fd < 0 || fd >= 10)
-        return fd;
-    /* Out of 0..9, the descriptors a tender is given. */
-    int high = fcntl(fd, F_DUPFD_CLOEXEC, 10);
-    int saved = errno;
-    close(fd);
-    return high < 0 ? -saved : high;
+    return tap_open(pattern, name);
 }
 
 /* A socket for interface ioctls, and `ifr` naming `name`. */
@@ -306,7 +299,8 @@ int act_packet_open(const char *device, int *ifindex)
     close(s);
     if (r < 0)
         return -saved;
-    int fd = socket(AF_PACKET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, htons(ETH_P_IP));
+    /* Protocol 0 until bound: no other interface's packets queue meanwhile. */
+    int fd = socket(AF_PACKET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     if (fd < 0)
         return -errno;
     struct sockaddr_ll sll = { .sll_family = AF_PACKET, .sll_protocol = htons(ETH_P_IP), .sll_ifindex = ifr.ifr_ifindex };

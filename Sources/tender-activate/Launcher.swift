@@ -85,7 +85,7 @@ final class Launcher {
     func spawn(_ endpoint: Endpoint, warm: Bool) -> VM? {
         let config = endpoint.config
         var name = [CChar](repeating: 0, count: 16)
-        let tap = act_tap_create("act%d", &name)
+        let tap = movedHigh(act_tap_create("act%d", &name))
         guard tap >= 0 else {
             log("\(endpoint.name): creating a tap: \(errnoText(-tap))")
             return nil
@@ -225,13 +225,16 @@ final class Launcher {
                 switch probe.ask(timeout: 0.05) {
                 case .listening:
                     let joined = lock.locked { () -> Bool in
-                        endpoint.poolBooting.removeAll { $0 === vm }
                         guard !vm.dead, !stopping else { return false }
+                        endpoint.poolBooting.removeAll { $0 === vm }
                         endpoint.pool.append(vm)
                         return true
                     }
-                    if joined && verbose { log("\(endpoint.name): vm \(vm.id) listening after \(milliseconds(now() - started)) ms, pooled") }
-                    return
+                    if joined {
+                        if verbose { log("\(endpoint.name): vm \(vm.id) listening after \(milliseconds(now() - started)) ms, pooled") }
+                        return
+                    }
+                    // Dead meanwhile (the loop reports it) or the launcher is stopping.
                 case .closed:
                     // The guest's stack is up, its application not listening yet.
                     var pause = timespec(tv_sec: 0, tv_nsec: 20_000_000)

@@ -34,14 +34,9 @@ struct ReadinessProbe {
         let packets = act_packet_open(tap, &index)
         guard packets >= 0 else { throw ProbeError("a packet socket on \(tap): \(errnoText(-packets))") }
         let holder = socket(AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
-        var address = sockaddr_in(sin_family: sa_family_t(AF_INET), sin_port: 0, sin_addr: in_addr(s_addr: hostAddress),
-                                  sin_zero: (0, 0, 0, 0, 0, 0, 0, 0))
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        let bound = holder >= 0 && withUnsafeMutablePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                bind(holder, $0, length) == 0 && getsockname(holder, $0, &length) == 0
-            }
-        }
+        var address = socketAddress(hostAddress, 0)
+        let bound = holder >= 0 && withSocketAddress(address, { bind(holder, $0, $1) == 0 })
+            && withMutableSocketAddress(&address) { getsockname(holder, $0, $1) == 0 }
         guard bound else {
             let error = errno
             Glibc.close(packets)
@@ -66,7 +61,12 @@ struct ReadinessProbe {
     /// One SYN, and the guest's answer within `timeout` seconds.
     func ask(timeout: Double) -> Answer {
         let sequence = UInt32.random(in: 0...UInt32.max)
-        guard send(flags: Segment.syn, sequence: sequence, acknowledgement: 0) else { return .silent }
+        guard send(flags: Segment.syn, sequence: sequence, acknowledgement: 0) else {
+            // (The tap may be gone with its tender: no answer, and no busy loop.)
+            var pause = timespec(tv_sec: 0, tv_nsec: Int(timeout * 1e9))
+            nanosleep(&pause, nil)
+            return .silent
+        }
         let deadline = now() + timeout
         var buffer = [UInt8](repeating: 0, count: 2048)
         while case let left = deadline - now(), left > 0 {

@@ -86,10 +86,7 @@ private func passedSocket(_ fd: Int32, name: String) throws(ConfigError) -> Pass
         throw ConfigError("\(what) is not listening (a connection?): the socket unit needs Accept=no")
     }
     var address = sockaddr_in()
-    var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-    let named = withUnsafeMutablePointer(to: &address) {
-        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) }
-    }
+    let named = withMutableSocketAddress(&address) { getsockname(fd, $0, $1) }
     guard named == 0 else { throw ConfigError("\(what): getsockname: \(errnoText(errno))") }
     let flags = fcntl(fd, F_GETFL)
     guard fcntl(fd, F_SETFD, FD_CLOEXEC) == 0, flags >= 0, fcntl(fd, F_SETFL, flags | O_NONBLOCK) == 0 else {

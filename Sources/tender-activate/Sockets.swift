@@ -18,6 +18,15 @@ func withSocketAddress<R>(_ address: sockaddr_in, _ body: (UnsafePointer<sockadd
     }
 }
 
+/// Calls `body` with `address` as a mutable `sockaddr` pointer and its
+/// size (for getsockname and the like).
+func withMutableSocketAddress<R>(_ address: inout sockaddr_in, _ body: (UnsafeMutablePointer<sockaddr>, UnsafeMutablePointer<socklen_t>) -> R) -> R {
+    var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+    return withUnsafeMutablePointer(to: &address) {
+        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { body($0, &length) }
+    }
+}
+
 private func tcpSocket() -> Int32 {
     socket(AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_NONBLOCK.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
 }
@@ -55,9 +64,9 @@ func connectThrough(_ device: String, _ address: UInt32, _ port: UInt16) -> Int3
 }
 
 /// Moves a descriptor out of 0...9 (those a tender is given), closing the
-/// old one; -errno on failure.
+/// old one; -errno on failure (an error given passes through).
 func movedHigh(_ fd: Int32) -> Int32 {
-    if fd >= 10 { return fd }
+    if fd < 0 || fd >= 10 { return fd }
     let high = fcntl(fd, F_DUPFD_CLOEXEC, 10)
     let error = errno
     close(fd)

@@ -26,28 +26,28 @@ public final class NetModule: TenderModule {
         /// MTU + Ethernet header: the largest frame.
         var maxFrame: UInt64
 
-        /// How a failed write is worded: the reference words its hypercall's
-        /// and its ring's differently.
-        struct WriteFailure {
-            var failed: String
-            var short: String
-            static let hypercall = WriteFailure(failed: "Fatal error when writing", short: "Fatal error: wrote only")
-            static let ring = WriteFailure(failed: "Fatal write error on net device", short: "Fatal write error: wrote only")
+        /// Who writes: the reference words its hypercall's failed writes and
+        /// its ring's differently (the words are made only on failure).
+        enum Writer {
+            case hypercall, ring
+
+            var failed: String { self == .hypercall ? "Fatal error when writing" : "Fatal write error on net device" }
+            var short: String { self == .hypercall ? "Fatal error: wrote only" : "Fatal write error: wrote only" }
         }
 
         /// NET_WRITE: sends the frame of `length` bytes at `data`;
         /// SOLO5_R_EINVAL, sending nothing, for a length that is not a frame.
         func send(_ data: GuestAddress, length: UInt64, in memory: GuestMemory,
-                  failure: WriteFailure = .hypercall) throws(TenderError) -> solo5_result_t {
+                  by writer: Writer) throws(TenderError) -> solo5_result_t {
             guard length >= NetModule.headerLength, length <= maxFrame else { return SOLO5_R_EINVAL }
             let written = try memory.withBytes(at: data, count: length) { bytes in
                 retryingInterrupts { write(descriptor.rawValue, bytes.baseAddress, bytes.count) }
             }
             if written < 0 {
                 // A frame the interface has no room for is dropped, as on a wire.
-                guard errno == EAGAIN || errno == ENOBUFS else { throw .system(failure.failed) }
+                guard errno == EAGAIN || errno == ENOBUFS else { throw .system(writer.failed) }
             } else if UInt64(written) != length {
-                throw TenderError("\(failure.short) \(written) out of \(length) bytes")
+                throw TenderError("\(writer.short) \(written) out of \(length) bytes")
             }
             return SOLO5_R_OK
         }
@@ -141,7 +141,7 @@ public final class NetModule: TenderModule {
         let writeResult = GuestMemory.offset(of: \hvt_hc_net_write.ret)
         try setup.registerHypercall(HVT_HYPERCALL_NET_WRITE) { address throws(TenderError) in
             let call = try memory.load(hvt_hc_net_write.self, at: address)
-            let result = try table.device(handle: call.handle)?.send(call.data, length: call.len, in: memory) ?? SOLO5_R_EINVAL
+            let result = try table.device(handle: call.handle)?.send(call.data, length: call.len, in: memory, by: .hypercall) ?? SOLO5_R_EINVAL
             try memory.store(Int32(result.rawValue), at: address &+ writeResult)
         }
 
@@ -188,7 +188,9 @@ public final class NetModule: TenderModule {
 /// `xx:xx:xx:xx:xx:xx` as the reference reads it (`%02hhx:` six times):
 /// each octet one or two hex digits after optional white space, a colon
 /// right after each but the last; text after the sixth is ignored, with a
-/// warning.
+/// warning. (sscanf also takes a sign or a `0x` inside an octet's two
+/// characters, `+a` or `-1`: no MAC address is written so, and those are
+/// refused here.)
 private func parseMAC(_ option: DeviceOption) -> NetModule.MAC? {
     let bytes = option.value.utf8
     var i = bytes.startIndex

@@ -40,17 +40,18 @@ final class NetRing {
     private let devices: DeviceTable<NetModule.Device>
     private let kick: FileDescriptor
 
-    // Offsets of the ring's words in its region (struct hvt_ring).
-    private static let entTailOffset = offset(\.ent_tail)
-    private static let comHeadOffset = offset(\.com_head)
-    private static let entHeadOffset = offset(\.ent_head)
-    private static let comTailOffset = offset(\.com_tail)
-    private static let needsKickOffset = offset(\.needs_kick)
-    private static let entriesOffset = UInt64(HVT_RING_ENTRIES_OFFSET)
-    private static let commitsOffset = UInt64(HVT_RING_COMMITS_OFFSET)
-    private static func offset(_ field: PartialKeyPath<hvt_ring>) -> UInt64 {
-        UInt64(MemoryLayout<hvt_ring>.offset(of: field)!)
+    /// Offsets of the ring's words in its region (struct hvt_ring), worked
+    /// out once per ring: static lets would be reached through swift_once
+    /// at every entry.
+    private struct Offsets {
+        let entTail = offset(\.ent_tail), comHead = offset(\.com_head), entHead = offset(\.ent_head)
+        let comTail = offset(\.com_tail), needsKick = offset(\.needs_kick)
+        let entries = UInt64(HVT_RING_ENTRIES_OFFSET), commits = UInt64(HVT_RING_COMMITS_OFFSET)
+        private static func offset(_ field: PartialKeyPath<hvt_ring>) -> UInt64 {
+            UInt64(MemoryLayout<hvt_ring>.offset(of: field)!)
+        }
     }
+    private let offsets = Offsets()
 
     /// The host's own indices: the truth, whatever the ring says.
     private var entHead: UInt32 = 0
@@ -153,16 +154,16 @@ final class NetRing {
                 if stopping { return try process() }
                 // Ask for a kick, then look again: the guest may have
                 // submitted before it could see the request.
-                try ring.storeRelaxed(1, at: NetRing.needsKickOffset)
+                try ring.storeRelaxed(1, at: offsets.needsKick)
                 ring.fullBarrier()
-                if try ring.loadAcquire(NetRing.entTailOffset) == entHead && !stopping {
+                if try ring.loadAcquire(offsets.entTail) == entHead && !stopping {
                     let asleep = monotonicNanoseconds()
                     var count: UInt64 = 0
                     let n = withUnsafeMutableBytes(of: &count) { read(kick.rawValue, $0.baseAddress, 8) }
                     if n < 0 && errno != EINTR { throw .system("Fatal error when waiting for a ring kick") }
                     polling = mayPoll && monotonicNanoseconds() &- asleep < NetRing.quickWake
                 }
-                try ring.storeRelaxed(0, at: NetRing.needsKickOffset)
+                try ring.storeRelaxed(0, at: offsets.needsKick)
             }
             try process()
         }
@@ -176,7 +177,7 @@ final class NetRing {
         repeat {
             // ~1 us of pauses between two reads of the clock.
             for _ in 0..<32 {
-                if try ring.loadAcquire(NetRing.entTailOffset) != entHead { return true }
+                if try ring.loadAcquire(offsets.entTail) != entHead { return true }
                 cnet_cpu_relax()
             }
         } while !stopping && monotonicNanoseconds() &- start < NetRing.spinWindow
@@ -186,7 +187,7 @@ final class NetRing {
 
     /// Serves every entry submitted so far.
     private func process() throws(TenderError) {
-        let tail = try ring.loadAcquire(NetRing.entTailOffset)
+        let tail = try ring.loadAcquire(offsets.entTail)
         let submitted = tail &- entHead
         guard submitted <= NetRing.ringSize else {
             throw TenderError("guest's ent_tail \(tail) is \(Int32(bitPattern: submitted)) entries from ent_head "
@@ -194,7 +195,7 @@ final class NetRing {
         }
         var published = entHead
         while entHead != tail {
-            let slot = NetRing.entriesOffset + UInt64(entHead & UInt32(HVT_RING_MASK)) * NetRing.entryStride
+            let slot = offsets.entries + UInt64(entHead & UInt32(HVT_RING_MASK)) * NetRing.entryStride
             // One load of each field: the guest may be rewriting them.
             let operation = try ring.loadRelaxed(slot)
             let handle = try ring.loadRelaxed(slot + 4)
@@ -206,7 +207,7 @@ final class NetRing {
             case UInt32(HVT_RING_NET_WRITE):
                 // A write has no commit: a bad handle or length just sends nothing.
                 _ = try devices.device(handle: UInt64(handle))?
-                    .send(data, length: UInt64(length), in: memory, failure: .ring)
+                    .send(data, length: UInt64(length), in: memory, by: .ring)
                 entHead &+= 1
             case UInt32(HVT_RING_NET_READ):
                 let (result, received) = try devices.device(handle: UInt64(handle))?
@@ -214,7 +215,7 @@ final class NetRing {
                 // The length fits: it is at most the guest's 32-bit capacity.
                 try commit(id: id, result: result, length: UInt32(truncatingIfNeeded: received))
                 entHead &+= 1
-                try ring.storeRelease(entHead, at: NetRing.entHeadOffset)
+                try ring.storeRelease(entHead, at: offsets.entHead)
                 published = entHead
             default:
                 // Unknown: consumed, nothing done (no commit to report it in).
@@ -223,21 +224,21 @@ final class NetRing {
         }
         // Writes: one release of ent_head for the batch, after every frame
         // was handed to the kernel, so the guest may reuse their buffers.
-        if published != entHead { try ring.storeRelease(entHead, at: NetRing.entHeadOffset) }
+        if published != entHead { try ring.storeRelease(entHead, at: offsets.entHead) }
     }
 
     /// Posts a commit for a NET_READ.
     private func commit(id: UInt32, result: solo5_result_t, length: UInt32) throws(TenderError) {
-        let head = try ring.loadAcquire(NetRing.comHeadOffset)
+        let head = try ring.loadAcquire(offsets.comHead)
         guard comTail &- head < NetRing.ringSize else {
             throw TenderError("guest's com_head \(head) leaves no free commit slot (com_tail \(comTail))")
         }
-        let slot = NetRing.commitsOffset + UInt64(comTail & UInt32(HVT_RING_MASK)) * NetRing.commitStride
+        let slot = offsets.commits + UInt64(comTail & UInt32(HVT_RING_MASK)) * NetRing.commitStride
         try ring.storeRelaxed(id, at: slot)
         try ring.storeRelaxed(UInt32(bitPattern: Int32(result.rawValue)), at: slot + 4)
         try ring.storeRelaxed(length, at: slot + 8)
         comTail &+= 1
-        try ring.storeRelease(comTail, at: NetRing.comTailOffset)
+        try ring.storeRelease(comTail, at: offsets.comTail)
     }
 }
 

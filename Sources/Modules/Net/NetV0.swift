@@ -15,7 +15,7 @@ extension NetModule {
         let writeResult = GuestMemory.offset(of: \hvt_v0_hc_netwrite.ret)
         try setup.registerHypercall(HVT_V0_HYPERCALL_NETWRITE) { address throws(TenderError) in
             let call = try memory.load(hvt_v0_hc_netwrite.self, at: address)
-            let result = try device.send(call.data, length: call.len, in: memory)
+            let result = try device.send(call.data, length: call.len, in: memory, by: .hypercall)
             try memory.store(Int32(result == SOLO5_R_OK ? 0 : -1), at: address &+ writeResult)
         }
         let readLength = GuestMemory.offset(of: \hvt_v0_hc_netread.len)

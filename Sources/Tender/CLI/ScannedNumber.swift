@@ -73,11 +73,3 @@ public struct ScannedNumber {
         return value
     }
 }
-
-extension Diagnostics {
-    /// `option` is taken as `reading`: what the reference reads in it,
-    /// other than what it says.
-    public static func warnReadAs(_ option: String, _ reading: String) {
-        warning("`\(option)' read as `\(reading)', as Solo5's tender reads it")
-    }
-}

@@ -13,6 +13,12 @@ public enum Diagnostics {
         warn("warning: \(message)")
     }
 
+    /// `option` is taken as `reading`: what the reference reads in it,
+    /// other than what it says.
+    public static func warnReadAs(_ option: String, _ reading: String) {
+        warning("`\(option)' read as `\(reading)', as Solo5's tender reads it")
+    }
+
     /// The last component of a path, as basename(3) gives it for argv[0].
     public static func basename(_ path: String) -> String {
         guard let slash = path.utf8.lastIndex(of: UInt8(ascii: "/")) else { return path }
